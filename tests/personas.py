@@ -63,7 +63,9 @@ def enable_totp(user: User) -> None:
 
 
 def _org(slug: str, name: str, kind: str) -> Organisation:
-    return services.create_organisation(acting_user=None, origin=SYSTEM, slug=slug, name=name, kind=kind)
+    return services.create_organisation(
+        acting_user=None, origin=SYSTEM, slug=slug, name=name, kind=kind
+    )
 
 
 def _user(username: str, organisation: Organisation, role: str) -> User:
@@ -86,11 +88,21 @@ def cast(db: None) -> Cast:
     university = _org("northgate-university", "Northgate University", "university")
     open_doors = _org("open-doors", "Open Doors", "cso")
     survey = services.create_project(
-        acting_user=None, origin=SYSTEM, organisation=riverton, slug="riverton-survey", name="Riverton survey"
+        acting_user=None,
+        origin=SYSTEM,
+        organisation=riverton,
+        slug="riverton-survey",
+        name="Riverton survey",
     )
-    services.change_project_state(acting_user=None, origin=SYSTEM, project=survey, state=ProjectState.ACTIVE)
+    services.change_project_state(
+        acting_user=None, origin=SYSTEM, project=survey, state=ProjectState.ACTIVE
+    )
     hillside_project = services.create_project(
-        acting_user=None, origin=SYSTEM, organisation=hillside, slug="hillside-survey", name="Hillside survey"
+        acting_user=None,
+        origin=SYSTEM,
+        organisation=hillside,
+        slug="hillside-survey",
+        name="Hillside survey",
     )
     researcher = _user("rami", riverton, "researcher")
     services.set_membership(

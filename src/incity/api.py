@@ -52,21 +52,26 @@ def _incity_error(request: HttpRequest, error: IncityError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
-    return _error(
-        request, 401, "Sign in, or send an API token as 'Authorization: Bearer <token>'."
-    )
+    return _error(request, 401, "Sign in, or send an API token as 'Authorization: Bearer <token>'.")
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
     # ninja prefixes the source ("body", "query", "path") and the schema's parameter name.
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "payload", "filters")]
+    parts = [
+        str(part)
+        for part in location
+        if part not in ("body", "query", "path", "payload", "filters")
+    ]
     return ".".join(parts) or "request"
 
 
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
     problems = [
-        {"field": _field_name(tuple(item.get("loc", ()))), "message": str(item.get("msg", "invalid"))}
+        {
+            "field": _field_name(tuple(item.get("loc", ()))),
+            "message": str(item.get("msg", "invalid")),
+        }
         for item in error.errors
     ]
     first = problems[0] if problems else {"field": "request", "message": "invalid"}

@@ -10,8 +10,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from incity import __version__
+
+if TYPE_CHECKING:
+    from incity.accounts.models import User
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -80,7 +84,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     summary = load_demo_network()
     print("incity demo: synthetic demo data (generated; no real people or findings)")
-    print(f"  {summary.organisations} organisations, {summary.projects} projects, data in {DATA_DIR}")
+    print(
+        f"  {summary.organisations} organisations, {summary.projects} projects, data in {DATA_DIR}"
+    )
     print(f"  demo logins (password '{DEMO_PASSWORD}', demo mode only):")
     for username, description in summary.logins:
         print(f"    {username:<18} {description}")
@@ -118,7 +124,7 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def _user_by_name(username: str):  # type: ignore[no-untyped-def]
+def _user_by_name(username: str) -> User:
     from incity.accounts.models import User
 
     user = User.objects.filter(username=username).first()
@@ -189,6 +195,18 @@ def cmd_permissions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_messages(args: argparse.Namespace) -> int:
+    from incity.i18n import compile_catalogues
+
+    written = compile_catalogues()
+    print(
+        f"translations: {len(written)} catalogues compiled"
+        if written
+        else "translations: up to date"
+    )
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from incity.checks import run_checks
 
@@ -214,8 +232,12 @@ def _positive_port(value: str) -> int:
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=_positive_port, default=8000, help="port to listen on (default 8000)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_positive_port, default=8000, help="port to listen on (default 8000)"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
     parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
 
 
@@ -249,15 +271,22 @@ def build_parser() -> argparse.ArgumentParser:
     create = user_commands.add_parser("create", help="create a user with a role in an organisation")
     create.add_argument("--username", required=True)
     create.add_argument("--org", required=True, help="the organisation's slug")
-    create.add_argument("--role", required=True, help="network_admin, city_lead, researcher, "
-                        "citizen_researcher, partner or viewer")
+    create.add_argument(
+        "--role",
+        required=True,
+        help="network_admin, city_lead, researcher, citizen_researcher, partner or viewer",
+    )
     create.add_argument("--email", help="address for password reset")
-    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     create.set_defaults(handler=cmd_users_create)
     token = user_commands.add_parser("token", help="make a new API token for a user and print it")
     token.add_argument("username")
     token.add_argument("--name", default="command line", help="a name to tell the token apart")
-    token.add_argument("--days", type=int, default=None, help="lifetime in days (default INCITY_API_TOKEN_DAYS)")
+    token.add_argument(
+        "--days", type=int, default=None, help="lifetime in days (default INCITY_API_TOKEN_DAYS)"
+    )
     token.set_defaults(handler=cmd_users_token)
     listing = user_commands.add_parser("list", help="list users with their organisations and roles")
     listing.set_defaults(handler=cmd_users_list)
@@ -267,7 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     org_create = org_commands.add_parser("create", help="add an organisation")
     org_create.add_argument("--slug", required=True)
     org_create.add_argument("--name", required=True)
-    org_create.add_argument("--kind", required=True, help="city, town, region, cso, university or funder")
+    org_create.add_argument(
+        "--kind", required=True, help="city, town, region, cso, university or funder"
+    )
     org_create.add_argument("--country", help="ISO 3166-1 alpha-2 code")
     org_create.set_defaults(handler=cmd_orgs_create)
     org_list = org_commands.add_parser("list", help="list organisations")
@@ -275,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     permissions = commands.add_parser("permissions", help="print the permission matrix as Markdown")
     permissions.set_defaults(handler=cmd_permissions)
+
+    messages = commands.add_parser("messages", help="compile the interface translations")
+    messages.set_defaults(handler=cmd_messages)
 
     manage = commands.add_parser("manage", help="run any Django management command")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
@@ -309,7 +343,11 @@ def _report(error: Exception) -> int:
         print(f"incity: {error.message}", file=sys.stderr)
         return 1
     if isinstance(error, DatabaseError):
-        print(f"incity: database error: {error}. Is DATABASE_URL right, and has 'incity migrate' run?", file=sys.stderr)
+        print(
+            f"incity: database error: {error}. "
+            "Is DATABASE_URL right, and has 'incity migrate' run?",
+            file=sys.stderr,
+        )
         return 1
     print(f"incity: unexpected {type(error).__name__}: {error}", file=sys.stderr)
     return 1

@@ -66,9 +66,7 @@ def env_int(
     return number
 
 
-def env_list(
-    name: str, default: list[str], environ: Mapping[str, str] | None = None
-) -> list[str]:
+def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = None) -> list[str]:
     value = _raw(name, environ)
     if value is None or value == "":
         return list(default)
@@ -99,5 +97,7 @@ def env_secret(name: str, environ: Mapping[str, str] | None = None) -> str:
         try:
             return Path(file_name).read_text(encoding="utf-8").strip()
         except OSError as error:
-            raise ConfigError(f"{name}_FILE names {file_name!r}, which cannot be read: {error.strerror}.") from None
+            raise ConfigError(
+                f"{name}_FILE names {file_name!r}, which cannot be read: {error.strerror}."
+            ) from None
     return ""

@@ -173,10 +173,9 @@ else:
     )
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "incity.accounts.backends.IncityModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# Sign-in is by username, which Django's model backend handles; allauth's own
+# backend is left out so the demo-account rule below cannot be bypassed.
+AUTHENTICATION_BACKENDS = ["incity.accounts.backends.IncityModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -38,13 +38,13 @@ def roles_by_organisation(user: AnyUser) -> dict[int, Role]:
                 "organisation_id", "role"
             )
         }
-        user._incity_roles = cached  # type: ignore[union-attr]
+        setattr(user, "_incity_roles", cached)  # noqa: B010  (a per-request cache on the user)
     return cached
 
 
 def forget_cached_roles(user: AnyUser) -> None:
     if hasattr(user, "_incity_roles"):
-        del user._incity_roles  # type: ignore[union-attr]
+        delattr(user, "_incity_roles")
 
 
 def role_in(user: AnyUser, organisation: Organisation) -> Role | None:
@@ -75,7 +75,9 @@ def visible_organisations(user: AnyUser) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=roles_by_organisation(user).keys())
 
 
-def visible_projects(user: AnyUser, action: ProjectAction = ProjectAction.VIEW_PROJECT) -> QuerySet[Project]:
+def visible_projects(
+    user: AnyUser, action: ProjectAction = ProjectAction.VIEW_PROJECT
+) -> QuerySet[Project]:
     """Projects on which the user may take `action` in their current state, in one query."""
     condition = Q(pk__in=[])
     for organisation_id, role in roles_by_organisation(user).items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from incity.accounts import access, queries, services
 from incity.accounts.audit import Origin
@@ -135,7 +135,11 @@ def me(request: HttpRequest) -> dict[str, object]:
         "email": user.email,
         "is_demo_account": user.is_demo_account,
         "memberships": [
-            {"organisation": m.organisation.slug, "organisation_name": m.organisation.name, "role": m.role}
+            {
+                "organisation": m.organisation.slug,
+                "organisation_name": m.organisation.name,
+                "role": m.role,
+            }
             for m in memberships
         ],
     }
@@ -152,7 +156,7 @@ def get_organisation(request: HttpRequest, slug: str) -> Organisation:
 
 
 @router.post("/organisations/{slug}/projects", response={201: ProjectOut})
-def create_project(request: HttpRequest, slug: str, payload: ProjectIn) -> tuple[int, Project]:
+def create_project(request: HttpRequest, slug: str, payload: ProjectIn) -> Status[Project]:
     user = _user(request)
     organisation = access.get_organisation(user, slug, OrganisationAction.CREATE_PROJECT)
     project = services.create_project(
@@ -164,7 +168,7 @@ def create_project(request: HttpRequest, slug: str, payload: ProjectIn) -> tuple
         description=payload.description,
         disclosure_threshold=payload.disclosure_threshold,
     )
-    return 201, project
+    return Status(201, project)
 
 
 @router.post("/organisations/{slug}/members", response={200: MembershipOut})
@@ -175,9 +179,17 @@ def set_member(request: HttpRequest, slug: str, payload: MemberIn) -> dict[str, 
     if member is None:
         raise InvalidInput("username", f"No user named '{payload.username}'.")
     membership = services.set_membership(
-        acting_user=user, origin=_origin(request), user=member, organisation=organisation, role=payload.role
+        acting_user=user,
+        origin=_origin(request),
+        user=member,
+        organisation=organisation,
+        role=payload.role,
     )
-    return {"organisation": organisation.slug, "organisation_name": organisation.name, "role": membership.role}
+    return {
+        "organisation": organisation.slug,
+        "organisation_name": organisation.name,
+        "role": membership.role,
+    }
 
 
 @router.get("/projects", response=list[ProjectOut])
@@ -222,23 +234,28 @@ def list_tokens(request: HttpRequest) -> list[ApiToken]:
 
 
 @router.post("/tokens", response={201: NewTokenOut})
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
     user = _user(request)
     token, raw = services.create_api_token(
         acting_user=user, origin=_origin(request), user=user, name=payload.name, days=payload.days
     )
-    return 201, {
-        "id": token.pk,
-        "name": token.name,
-        "prefix": token.prefix,
-        "created_at": token.created_at,
-        "expires_at": token.expires_at,
-        "last_used_at": token.last_used_at,
-        "revoked_at": token.revoked_at,
-        "token": raw,
-    }
+    return Status(
+        201,
+        {
+            "id": token.pk,
+            "name": token.name,
+            "prefix": token.prefix,
+            "created_at": token.created_at,
+            "expires_at": token.expires_at,
+            "last_used_at": token.last_used_at,
+            "revoked_at": token.revoked_at,
+            "token": raw,
+        },
+    )
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut)
 def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
-    return services.revoke_api_token(acting_user=_user(request), origin=_origin(request), token_id=token_id)
+    return services.revoke_api_token(
+        acting_user=_user(request), origin=_origin(request), token_id=token_id
+    )

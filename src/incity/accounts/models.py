@@ -76,7 +76,9 @@ class Membership(models.Model):
     class Meta:
         ordering = ["organisation__name", "user__username"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "organisation"], name="one_role_per_organisation"),
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="one_role_per_organisation"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -91,7 +93,9 @@ class Project(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="projects"
     )
-    state = models.CharField(max_length=12, choices=ProjectState.choices, default=ProjectState.DRAFT)
+    state = models.CharField(
+        max_length=12, choices=ProjectState.choices, default=ProjectState.DRAFT
+    )
     description = models.TextField(blank=True)
     disclosure_threshold = models.PositiveIntegerField(
         default=10,

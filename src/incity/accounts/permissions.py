@@ -91,7 +91,7 @@ PROJECT_MATRIX: dict[Role, dict[ProjectAction, frozenset[ProjectState]]] = {
         ProjectAction.VIEW_PUBLISHED: _PUBLISHED,
     },
     Role.CITIZEN_RESEARCHER: {
-        ProjectAction.VIEW_PROJECT: _HAS_DATA,
+        ProjectAction.VIEW_PROJECT: _PUBLISHED,
         ProjectAction.EDIT_PROJECT: _NONE,
         ProjectAction.CHANGE_STATE: _NONE,
         ProjectAction.COLLECT: frozenset({ProjectState.ACTIVE}),
@@ -136,7 +136,9 @@ NETWORK_ROLES: frozenset[Role] = frozenset({Role.NETWORK_ADMIN})
 STAFF_ROLES: frozenset[Role] = frozenset({Role.NETWORK_ADMIN, Role.CITY_LEAD})
 
 
-def role_allows_project_action(role: Role | str, action: ProjectAction, state: ProjectState | str) -> bool:
+def role_allows_project_action(
+    role: Role | str, action: ProjectAction, state: ProjectState | str
+) -> bool:
     return ProjectState(state) in PROJECT_MATRIX[Role(role)][action]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -29,11 +29,17 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def audit_events(user: AnyUser, organisation_slug: str, filters: AuditFilter) -> QuerySet[AuditEvent]:
+def audit_events(
+    user: AnyUser, organisation_slug: str, filters: AuditFilter
+) -> QuerySet[AuditEvent]:
     """The organisation's audit rows, newest first, for a lead or admin of that organisation."""
-    organisation = access.get_organisation(user, organisation_slug, OrganisationAction.VIEW_AUDIT_LOG)
+    organisation = access.get_organisation(
+        user, organisation_slug, OrganisationAction.VIEW_AUDIT_LOG
+    )
     if filters.kind and filters.kind not in AuditKind.values:
-        raise InvalidInput("kind", f"Unknown kind '{filters.kind}'; choose one of {', '.join(AuditKind.values)}.")
+        raise InvalidInput(
+            "kind", f"Unknown kind '{filters.kind}'; choose one of {', '.join(AuditKind.values)}."
+        )
     if filters.since and filters.until and filters.since > filters.until:
         raise InvalidInput("since", "'since' is after 'until'.")
     events = AuditEvent.objects.filter(organisation=organisation).select_related("project")
@@ -48,5 +54,5 @@ def audit_events(user: AnyUser, organisation_slug: str, filters: AuditFilter) ->
     if filters.since:
         events = events.filter(at__gte=_day_start(filters.since))
     if filters.until:
-        events = events.filter(at__lt=_day_start(filters.until) + timezone.timedelta(days=1))
+        events = events.filter(at__lt=_day_start(filters.until) + timedelta(days=1))
     return events

@@ -22,7 +22,9 @@ def audit_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwargs
 
 
 @receiver(user_logged_out)
-def audit_sign_out(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
+def audit_sign_out(
+    sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any
+) -> None:
     if user is not None:
         record(actor=user, origin=_origin(request), kind=AuditKind.AUTH, action="auth.sign_out")
 

@@ -95,12 +95,19 @@ def create_organisation(
         raise InvalidInput("name", "An organisation needs a name.")
     if kind not in OrganisationKind.values:
         raise InvalidInput(
-            "kind", f"Unknown organisation kind '{kind}'; choose one of {', '.join(OrganisationKind.values)}."
+            "kind",
+            f"Unknown organisation kind '{kind}'; "
+            f"choose one of {', '.join(OrganisationKind.values)}.",
         )
     if Organisation.objects.filter(slug=slug).exists():
         raise Conflict(f"An organisation with slug '{slug}' already exists.", slug=slug)
     organisation = Organisation.objects.create(
-        slug=slug, name=name.strip(), kind=kind, country=country.upper(), is_synthetic=is_synthetic, **attributes
+        slug=slug,
+        name=name.strip(),
+        kind=kind,
+        country=country.upper(),
+        is_synthetic=is_synthetic,
+        **attributes,
     )
     record(
         actor=acting_user,
@@ -129,7 +136,8 @@ def create_user(
     """Create a user with a first membership. Without a password the user sets one by reset."""
     if not _USERNAME.match(username):
         raise InvalidInput(
-            "username", f"Username '{username}' may only use letters, digits and @ . + - _ (at most 150)."
+            "username",
+            f"Username '{username}' may only use letters, digits and @ . + - _ (at most 150).",
         )
     member_role = _check_role(role)
     organisation = _organisation_by_slug(organisation_slug)
@@ -235,7 +243,9 @@ def create_project(
     _check_slug("slug", slug)
     if not name.strip():
         raise InvalidInput("name", "A project needs a name.")
-    threshold = settings.DISCLOSURE_THRESHOLD if disclosure_threshold is None else disclosure_threshold
+    threshold = (
+        settings.DISCLOSURE_THRESHOLD if disclosure_threshold is None else disclosure_threshold
+    )
     if threshold < 2:
         raise InvalidInput("disclosure_threshold", "The disclosure threshold must be at least 2.")
     if Project.objects.filter(slug=slug).exists():
@@ -268,7 +278,8 @@ def change_project_state(
         new_state = ProjectState(state)
     except ValueError:
         raise InvalidInput(
-            "state", f"Unknown project state '{state}'; choose one of {', '.join(ProjectState.values)}."
+            "state",
+            f"Unknown project state '{state}'; choose one of {', '.join(ProjectState.values)}.",
         ) from None
     if acting_user is not None:
         _require(
@@ -315,7 +326,9 @@ def create_api_token(
     if acting_user is not None and acting_user.pk != user.pk:
         raise Forbidden("You can only make API tokens for yourself.")
     if not name.strip() or len(name) > 100:
-        raise InvalidInput("name", "A token needs a name of 1-100 characters, to tell it apart later.")
+        raise InvalidInput(
+            "name", "A token needs a name of 1-100 characters, to tell it apart later."
+        )
     lifetime = settings.API_TOKEN_DAYS if days is None else days
     if lifetime < 1 or lifetime > 3650:
         raise InvalidInput("days", "A token lives between 1 and 3650 days.")

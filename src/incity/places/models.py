@@ -27,7 +27,9 @@ class Area(models.Model):
     class Meta:
         ordering = ["organisation__name", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "name"], name="area_name_per_organisation"),
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="area_name_per_organisation"
+            ),
         ]
 
     def __str__(self) -> str:

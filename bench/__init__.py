@@ -1,0 +1,1 @@
+"""Benchmarks: each measures incity's way beside a baseline in one run (`make bench`)."""

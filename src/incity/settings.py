@@ -79,13 +79,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Before allauth, so incity's templates override allauth's layout.
+    "incity.web",
     "allauth",
     "allauth.account",
     "allauth.mfa",
     "incity.accounts",
     "incity.places",
     "incity.frameworks",
-    "incity.web",
     "incity.demo",
 ]
 
@@ -195,6 +196,8 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# Sign-up is closed, so an unknown address gets no mail inviting it to sign up.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 LOGIN_FAILURE_LIMIT = env_int("INCITY_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("INCITY_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 ACCOUNT_RATE_LIMITS = {

@@ -265,3 +265,65 @@ def test_the_openapi_description_is_served(db: None) -> None:
     assert spec["info"]["title"] == "incity API"
     assert "/api/v1/frameworks" in "".join(spec["paths"])
     assert "/api/v1/audit" in spec["paths"]
+
+
+def test_a_lead_cannot_grant_the_network_admin_role(cast: Cast) -> None:
+    response = signed_in(cast.lead).post(
+        "/api/v1/organisations/riverton/members",
+        {"username": "vera", "role": "network_admin"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert "network admin" in response.json()["message"]
+    assert Membership.objects.get(user=cast.viewer, organisation=cast.riverton).role == "viewer"
+
+
+def test_a_lead_cannot_change_their_own_role(cast: Cast) -> None:
+    response = signed_in(cast.lead).post(
+        "/api/v1/organisations/riverton/members",
+        {"username": "lena", "role": "viewer"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert Membership.objects.get(user=cast.lead, organisation=cast.riverton).role == "city_lead"
+
+
+def test_a_lead_cannot_demote_a_network_admin(cast: Cast) -> None:
+    from incity.accounts import services
+    from tests.personas import SYSTEM
+
+    services.set_membership(
+        acting_user=None,
+        origin=SYSTEM,
+        user=cast.admin,
+        organisation=cast.riverton,
+        role="network_admin",
+    )
+    response = signed_in(cast.lead).post(
+        "/api/v1/organisations/riverton/members",
+        {"username": "nadia", "role": "viewer"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert (
+        Membership.objects.get(user=cast.admin, organisation=cast.riverton).role == "network_admin"
+    )
+
+
+def test_a_network_admin_may_grant_the_network_admin_role(cast: Cast) -> None:
+    from incity.accounts import services
+    from tests.personas import SYSTEM
+
+    services.set_membership(
+        acting_user=None,
+        origin=SYSTEM,
+        user=cast.admin,
+        organisation=cast.riverton,
+        role="network_admin",
+    )
+    response = signed_in(cast.admin).post(
+        "/api/v1/organisations/riverton/members",
+        {"username": "vera", "role": "network_admin"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content

@@ -1,11 +1,26 @@
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 
 class IncityAccountAdapter(DefaultAccountAdapter):
     """Accounts are created by leads and admins (or `incity users create`), never by sign-up."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.error_messages = {
+            **self.error_messages,
+            "too_many_login_attempts": _(
+                "Too many failed sign-in attempts for this account. Sign-in is paused; "
+                "try again in %(minutes)s minutes, or reset your password."
+            )
+            % {"minutes": settings.LOGIN_LOCKOUT_MINUTES},
+        }
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from django.utils.translation import gettext_noop
+
 from incity.accounts.roles import ProjectState, Role
 
 
@@ -39,20 +41,26 @@ class NetworkAction(StrEnum):
 
 
 ACTION_DESCRIPTIONS: dict[str, str] = {
-    ProjectAction.VIEW_PROJECT: "see the project, its areas and its team",
-    ProjectAction.EDIT_PROJECT: "change the project's settings, forms and areas",
-    ProjectAction.CHANGE_STATE: "open, close, archive or reopen the project",
-    ProjectAction.COLLECT: "submit answers and interviews",
-    ProjectAction.VIEW_RAW_DATA: "read individual answers (audited)",
-    ProjectAction.EXPORT_RAW_DATA: "export individual answers (audited)",
-    ProjectAction.VIEW_PUBLISHED: "see figures that passed disclosure control",
-    OrganisationAction.VIEW_ORGANISATION: "see the organisation, its members and projects",
-    OrganisationAction.CREATE_PROJECT: "start a project owned by the organisation",
-    OrganisationAction.MANAGE_MEMBERS: "add, change and remove members",
-    OrganisationAction.VIEW_AUDIT_LOG: "read the organisation's audit log",
-    OrganisationAction.MANAGE_FRAMEWORKS: "add the organisation's own frameworks and crosswalks",
-    NetworkAction.MANAGE_ORGANISATIONS: "add organisations to the network",
-    NetworkAction.MANAGE_NETWORK_FRAMEWORKS: "add network-wide frameworks and crosswalks",
+    ProjectAction.VIEW_PROJECT: gettext_noop("see the project, its areas and its team"),
+    ProjectAction.EDIT_PROJECT: gettext_noop("change the project's settings, forms and areas"),
+    ProjectAction.CHANGE_STATE: gettext_noop("open, close, archive or reopen the project"),
+    ProjectAction.COLLECT: gettext_noop("submit answers and interviews"),
+    ProjectAction.VIEW_RAW_DATA: gettext_noop("read individual answers (audited)"),
+    ProjectAction.EXPORT_RAW_DATA: gettext_noop("export individual answers (audited)"),
+    ProjectAction.VIEW_PUBLISHED: gettext_noop("see figures that passed disclosure control"),
+    OrganisationAction.VIEW_ORGANISATION: gettext_noop(
+        "see the organisation, its members and projects"
+    ),
+    OrganisationAction.CREATE_PROJECT: gettext_noop("start a project owned by the organisation"),
+    OrganisationAction.MANAGE_MEMBERS: gettext_noop("add, change and remove members"),
+    OrganisationAction.VIEW_AUDIT_LOG: gettext_noop("read the organisation's audit log"),
+    OrganisationAction.MANAGE_FRAMEWORKS: gettext_noop(
+        "add the organisation's own frameworks and crosswalks"
+    ),
+    NetworkAction.MANAGE_ORGANISATIONS: gettext_noop("add organisations to the network"),
+    NetworkAction.MANAGE_NETWORK_FRAMEWORKS: gettext_noop(
+        "add network-wide frameworks and crosswalks"
+    ),
 }
 
 _ALL_STATES = frozenset(ProjectState)

@@ -172,6 +172,22 @@ def create_user(
     return user
 
 
+def _check_may_manage(acting_user: User, member: User, organisation: Organisation) -> None:
+    _require(
+        access.can_organisation(acting_user, OrganisationAction.MANAGE_MEMBERS, organisation),
+        f"You cannot manage members of {organisation.name}.",
+    )
+    # Changing your own role could lock an organisation out of its own administration.
+    _require(acting_user.pk != member.pk, "You cannot change or remove your own membership.")
+    current = Membership.objects.filter(user=member, organisation=organisation).first()
+    _require(
+        current is None
+        or current.role != Role.NETWORK_ADMIN
+        or access.can_network(acting_user, NetworkAction.MANAGE_ORGANISATIONS),
+        "Only a network admin can change or remove a network admin.",
+    )
+
+
 @transaction.atomic
 def set_membership(
     *, acting_user: User | None, origin: Origin, user: User, organisation: Organisation, role: str
@@ -179,9 +195,12 @@ def set_membership(
     """Give a user a role in an organisation, or change the role they hold there."""
     member_role = _check_role(role)
     if acting_user is not None:
+        _check_may_manage(acting_user, user, organisation)
+        # network_admin reaches across the whole network, so only a network admin may grant it.
         _require(
-            access.can_organisation(acting_user, OrganisationAction.MANAGE_MEMBERS, organisation),
-            f"You cannot manage members of {organisation.name}.",
+            member_role != Role.NETWORK_ADMIN
+            or access.can_network(acting_user, NetworkAction.MANAGE_ORGANISATIONS),
+            "Only a network admin can give the network_admin role.",
         )
     membership, created = Membership.objects.update_or_create(
         user=user, organisation=organisation, defaults={"role": member_role}
@@ -204,10 +223,7 @@ def remove_membership(
     *, acting_user: User | None, origin: Origin, user: User, organisation: Organisation
 ) -> None:
     if acting_user is not None:
-        _require(
-            access.can_organisation(acting_user, OrganisationAction.MANAGE_MEMBERS, organisation),
-            f"You cannot manage members of {organisation.name}.",
-        )
+        _check_may_manage(acting_user, user, organisation)
     deleted, _ = Membership.objects.filter(user=user, organisation=organisation).delete()
     if not deleted:
         raise NotFound(f"{user.username} is not a member of {organisation.name}.")

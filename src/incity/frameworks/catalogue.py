@@ -62,7 +62,9 @@ class FrameworkEntry(_Entry):
             if item.slug in seen:
                 raise ValueError(f"{self.slug}: item '{item.slug}' appears twice")
             if item.parent is not None and seen.get(item.parent) != ItemKind.HEADING:
-                raise ValueError(f"{self.slug}: '{item.slug}' needs heading '{item.parent}' listed before it")
+                raise ValueError(
+                    f"{self.slug}: '{item.slug}' needs heading '{item.parent}' listed before it"
+                )
             seen[item.slug] = item.kind
         return self
 
@@ -75,6 +77,7 @@ class LinkEntry(_Entry):
 
 
 class CrosswalkEntry(_Entry):
+    # The file says "from" and "to"; Python cannot use "from" as a name.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
@@ -93,9 +96,6 @@ class Catalogue(_Entry):
     frameworks: tuple[FrameworkEntry, ...]
     crosswalks: tuple[CrosswalkEntry, ...]
 
-    def framework(self, slug: str) -> FrameworkEntry:
-        return next(entry for entry in self.frameworks if entry.slug == slug)
-
     @model_validator(mode="after")
     def _links_point_at_items(self) -> Self:
         slugs = {entry.slug: {item.slug for item in entry.items} for entry in self.frameworks}
@@ -105,9 +105,13 @@ class Catalogue(_Entry):
                     raise ValueError(f"{crosswalk.slug}: unknown framework '{end}'")
             for link in crosswalk.links:
                 if link.source not in slugs[crosswalk.from_framework]:
-                    raise ValueError(f"{crosswalk.slug}: '{link.source}' is not in {crosswalk.from_framework}")
+                    raise ValueError(
+                        f"{crosswalk.slug}: '{link.source}' is not in {crosswalk.from_framework}"
+                    )
                 if link.target not in slugs[crosswalk.to_framework]:
-                    raise ValueError(f"{crosswalk.slug}: '{link.target}' is not in {crosswalk.to_framework}")
+                    raise ValueError(
+                        f"{crosswalk.slug}: '{link.target}' is not in {crosswalk.to_framework}"
+                    )
         return self
 
 
@@ -174,17 +178,35 @@ def _known(model: Any, values: dict[str, Any]) -> dict[str, Any]:
 def _refuse_custom_namesake(model: Any, slug: str) -> None:
     if model.objects.filter(slug=slug, kind=FrameworkKind.CUSTOM).exists():
         raise CatalogueClash(
-            f"'{slug}' is taken by a custom {model._meta.verbose_name}; rename it before loading the catalogue."
+            f"'{slug}' is taken by a custom {model._meta.verbose_name}; "
+            "rename it before loading the catalogue."
         )
+
+
+def _stronger(current: str | None, shipped: str) -> str:
+    """The better-checked of two statuses: verified, then secondary, then unverified."""
+    ranks = Verification.values
+    if current in ranks and ranks.index(current) < ranks.index(shipped):
+        return current
+    return shipped
+
+
+def _upsert(model: Any, summary: LoadSummary, defaults: dict[str, Any], **match: Any) -> Any:
+    if "verification" in defaults:
+        # An administrator promotes a status after checking the source; a reload must not undo it.
+        current = model.objects.filter(**match).values_list("verification", flat=True).first()
+        defaults = {**defaults, "verification": _stronger(current, defaults["verification"])}
+    row, created = model.objects.update_or_create(defaults=_known(model, defaults), **match)
+    summary.count(created)
+    return row
 
 
 def _load_framework(models: _Models, entry: FrameworkEntry, summary: LoadSummary) -> None:
     _refuse_custom_namesake(models.framework, entry.slug)
-    framework, created = models.framework.objects.update_or_create(
-        slug=entry.slug,
-        defaults=_known(
-            models.framework,
-            {
+    framework = _upsert(
+        models.framework,
+        summary,
+        {
             "name": entry.name,
             "edition": entry.edition,
             "description": entry.description,
@@ -195,14 +217,14 @@ def _load_framework(models: _Models, entry: FrameworkEntry, summary: LoadSummary
             "licence": entry.licence,
             "verification": entry.verification,
         },
+        slug=entry.slug,
     )
-    summary.count(created)
     by_slug: dict[str, Any] = {}
     for order, item in enumerate(entry.items, start=1):
-        row, created = models.item.objects.update_or_create(
-            framework=framework,
-            slug=item.slug,
-            defaults={
+        by_slug[item.slug] = _upsert(
+            models.item,
+            summary,
+            {
                 "kind": item.kind,
                 "parent": by_slug[item.parent] if item.parent else None,
                 "name": item.name,
@@ -211,17 +233,19 @@ def _load_framework(models: _Models, entry: FrameworkEntry, summary: LoadSummary
                 "source": item.source,
                 "verification": item.verification,
             },
+            framework=framework,
+            slug=item.slug,
         )
-        by_slug[item.slug] = row
-        summary.count(created)
 
 
 def _load_crosswalk(models: _Models, entry: CrosswalkEntry, summary: LoadSummary) -> None:
     _refuse_custom_namesake(models.crosswalk, entry.slug)
-    frameworks = {f.slug: f for f in models.framework.objects.filter(slug__in=[entry.from_framework, entry.to_framework])}
-    crosswalk, created = models.crosswalk.objects.update_or_create(
-        slug=entry.slug,
-        defaults={
+    ends = [entry.from_framework, entry.to_framework]
+    frameworks = {row.slug: row for row in models.framework.objects.filter(slug__in=ends)}
+    crosswalk = _upsert(
+        models.crosswalk,
+        summary,
+        {
             "name": entry.name,
             "kind": FrameworkKind.OFFICIAL,
             "from_framework": frameworks[entry.from_framework],
@@ -232,20 +256,21 @@ def _load_crosswalk(models: _Models, entry: CrosswalkEntry, summary: LoadSummary
             "owner": None,
             "verification": entry.verification,
         },
+        slug=entry.slug,
     )
-    summary.count(created)
     sources = _items_by_slug(models, crosswalk.from_framework_id)
     targets = _items_by_slug(models, crosswalk.to_framework_id)
-    kept: list[int] = []
-    for link in entry.links:
-        row, created = models.link.objects.update_or_create(
+    kept = [
+        _upsert(
+            models.link,
+            summary,
+            {"relation": link.relation, "note": link.note},
             crosswalk=crosswalk,
             source_item=sources[link.source],
             target_item=targets[link.target],
-            defaults={"relation": link.relation, "note": link.note},
-        )
-        kept.append(row.pk)
-        summary.count(created)
+        ).pk
+        for link in entry.links
+    ]
     removed, _ = models.link.objects.filter(crosswalk=crosswalk).exclude(pk__in=kept).delete()
     summary.links_removed += removed
 

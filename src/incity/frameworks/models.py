@@ -58,14 +58,20 @@ class LinkRelation(models.TextChoices):
 class Framework(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
-    edition = models.CharField(max_length=100, blank=True, help_text="Version or edition, e.g. 'third edition'.")
+    edition = models.CharField(
+        max_length=100, blank=True, help_text="Version or edition, e.g. 'third edition'."
+    )
     description = models.TextField(blank=True)
-    kind = models.CharField(max_length=8, choices=FrameworkKind.choices, default=FrameworkKind.CUSTOM)
+    kind = models.CharField(
+        max_length=8, choices=FrameworkKind.choices, default=FrameworkKind.CUSTOM
+    )
     # Null means network-wide: shared by every organisation in the network.
     owner = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="frameworks"
     )
-    source = models.TextField(blank=True, help_text="Citation of the document the framework comes from.")
+    source = models.TextField(
+        blank=True, help_text="Citation of the document the framework comes from."
+    )
     source_url = models.URLField(max_length=500, blank=True)
     licence = models.CharField(max_length=200, blank=True)
     verification = models.CharField(
@@ -97,8 +103,10 @@ class FrameworkItem(models.Model):
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="items")
     kind = models.CharField(max_length=16, choices=ItemKind.choices)
     # Only one level: a heading groups items (the IoI domains); headings have no parent.
+    # RESTRICT, not PROTECT: a heading with items cannot be deleted alone, but
+    # deleting the whole framework takes its headings and their items together.
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="children"
     )
     # Stable ids such as 'health_social_care' that other apps and exports refer to.
     slug = models.SlugField(max_length=64)
@@ -137,12 +145,22 @@ class Crosswalk(models.Model):
 
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=8, choices=FrameworkKind.choices, default=FrameworkKind.CUSTOM)
-    from_framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="crosswalks_from")
-    to_framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="crosswalks_to")
-    basis = models.CharField(max_length=8, choices=CrosswalkBasis.choices, default=CrosswalkBasis.ANALYST)
+    kind = models.CharField(
+        max_length=8, choices=FrameworkKind.choices, default=FrameworkKind.CUSTOM
+    )
+    from_framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="crosswalks_from"
+    )
+    to_framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="crosswalks_to"
+    )
+    basis = models.CharField(
+        max_length=8, choices=CrosswalkBasis.choices, default=CrosswalkBasis.ANALYST
+    )
     description = models.TextField(blank=True)
-    source = models.TextField(blank=True, help_text="Who made the mapping, and where it is published.")
+    source = models.TextField(
+        blank=True, help_text="Who made the mapping, and where it is published."
+    )
     # Null means network-wide, as for frameworks.
     owner = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="crosswalks"
@@ -175,9 +193,15 @@ class Crosswalk(models.Model):
 
 class CrosswalkLink(models.Model):
     crosswalk = models.ForeignKey(Crosswalk, on_delete=models.CASCADE, related_name="links")
-    source_item = models.ForeignKey(FrameworkItem, on_delete=models.PROTECT, related_name="links_out")
-    target_item = models.ForeignKey(FrameworkItem, on_delete=models.PROTECT, related_name="links_in")
-    relation = models.CharField(max_length=10, choices=LinkRelation.choices, default=LinkRelation.RELATED)
+    source_item = models.ForeignKey(
+        FrameworkItem, on_delete=models.PROTECT, related_name="links_out"
+    )
+    target_item = models.ForeignKey(
+        FrameworkItem, on_delete=models.PROTECT, related_name="links_in"
+    )
+    relation = models.CharField(
+        max_length=10, choices=LinkRelation.choices, default=LinkRelation.RELATED
+    )
     note = models.TextField(blank=True)
 
     class Meta:
@@ -195,9 +219,17 @@ class CrosswalkLink(models.Model):
         crosswalk = self.crosswalk
         if self.source_item.framework_id != crosswalk.from_framework_id:
             raise ValidationError(
-                {"source_item": _("The source item must belong to the crosswalk's source framework.")}
+                {
+                    "source_item": _(
+                        "The source item must belong to the crosswalk's source framework."
+                    )
+                }
             )
         if self.target_item.framework_id != crosswalk.to_framework_id:
             raise ValidationError(
-                {"target_item": _("The target item must belong to the crosswalk's target framework.")}
+                {
+                    "target_item": _(
+                        "The target item must belong to the crosswalk's target framework."
+                    )
+                }
             )

@@ -44,7 +44,9 @@ class AuditFilterForm(forms.Form):
     project = forms.ChoiceField(
         label=_("Project"),
         required=False,
-        error_messages={"invalid_choice": _("'Project' must be one of this organisation's projects.")},
+        error_messages={
+            "invalid_choice": _("'Project' must be one of this organisation's projects.")
+        },
     )
     since = forms.DateField(
         label=_("Since"),

@@ -62,7 +62,9 @@ def projects_in(
     user: AnyUser, organisation: Organisation, action: ProjectAction = ProjectAction.VIEW_PROJECT
 ) -> list[Project]:
     """The organisation's projects on which the user may take `action` now."""
-    return list(access.visible_projects(user, action).filter(organisation=organisation).order_by("name"))
+    return list(
+        access.visible_projects(user, action).filter(organisation=organisation).order_by("name")
+    )
 
 
 def members_of(user: AnyUser, organisation: Organisation) -> list[Membership]:
@@ -85,7 +87,9 @@ def network_overview(user: AnyUser) -> list[KindGroup]:
     for organisation in access.visible_organisations(user).order_by("name"):
         row = OrganisationRow(organisation=organisation, is_member=organisation.pk in mine)
         by_kind.setdefault(organisation.kind, []).append(row)
-    return [KindGroup(kind=kind, rows=by_kind[kind]) for kind in OrganisationKind if kind in by_kind]
+    return [
+        KindGroup(kind=kind, rows=by_kind[kind]) for kind in OrganisationKind if kind in by_kind
+    ]
 
 
 def role_home(user: AnyUser, organisation: Organisation) -> RoleHome | None:
@@ -94,14 +98,18 @@ def role_home(user: AnyUser, organisation: Organisation) -> RoleHome | None:
     if role is None:
         return None
     focus, action = HOME_FOCUS[role]
-    can_manage_members = access.can_organisation(user, OrganisationAction.MANAGE_MEMBERS, organisation)
+    can_manage_members = access.can_organisation(
+        user, OrganisationAction.MANAGE_MEMBERS, organisation
+    )
     return RoleHome(
         organisation=organisation,
         role=role,
         focus=focus,
         projects=projects_in(user, organisation, action),
         members=members_of(user, organisation) if can_manage_members else [],
-        can_view_audit_log=access.can_organisation(user, OrganisationAction.VIEW_AUDIT_LOG, organisation),
+        can_view_audit_log=access.can_organisation(
+            user, OrganisationAction.VIEW_AUDIT_LOG, organisation
+        ),
         can_manage_members=can_manage_members,
         network=network_overview(user),
     )

@@ -3,9 +3,9 @@
 Re-runnable: the loader matches rows on their slugs and updates them in
 place. When the catalogue file changes, add a new migration that calls the
 same loader rather than editing this one. The loader reads the current file
-and writes the fields the models have today; if a later schema change makes
-it incompatible with this migration's historical models, freeze a copy of the
-loader of this time here.
+and writes only the fields the historical models have, so it keeps working
+after later schema changes; the migration that adds a field re-runs the
+loader to fill it in.
 """
 
 from django.db import migrations

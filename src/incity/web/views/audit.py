@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from incity.accounts import access, queries
 from incity.accounts.models import AuditEvent, Organisation, User
@@ -19,7 +19,7 @@ from incity.web.selectors import projects_in
 EVENTS_PER_PAGE = 50
 
 
-@require_GET
+@require_safe
 @login_required
 @domain_errors
 def audit_log(request: HttpRequest, slug: str) -> HttpResponse:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from incity.web.current import SESSION_KEY, current_organisation, my_organisations
 from incity.web.selectors import role_home
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """What incity is for visitors; for members, their role's view of the current organisation."""
     organisation = current_organisation(request)

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from incity.accounts import access, services
 from incity.accounts.audit import Origin
@@ -43,7 +43,21 @@ def _member(organisation: Organisation, username: str) -> User | None:
     return User.objects.filter(memberships__organisation=organisation, username=username).first()
 
 
-@require_GET
+def _person_to_give_a_role(form: MembershipForm, acting_user: User) -> User | None:
+    """The existing user the valid form names, or None with the reason put on the form."""
+    username = form.cleaned_data["username"]
+    person = User.objects.filter(username=username).first()
+    if person is None:
+        form.add_error("username", _("No user named '%(username)s'.") % {"username": username})
+        return None
+    if person.pk == acting_user.pk:
+        # Changing one's own role could lock the organisation out of its own management.
+        form.add_error("username", _("You cannot change your own role; ask another lead."))
+        return None
+    return person
+
+
+@require_safe
 @login_required
 @domain_errors
 def members(request: HttpRequest, slug: str) -> HttpResponse:
@@ -61,14 +75,8 @@ def member_set(request: HttpRequest, slug: str) -> HttpResponse:
     form = _membership_form(user, request.POST)
     if not form.is_valid():
         return _members_page(request, organisation, form)
-    username = form.cleaned_data["username"]
-    member = User.objects.filter(username=username).first()
+    member = _person_to_give_a_role(form, user)
     if member is None:
-        form.add_error("username", _("No user named '%(username)s'.") % {"username": username})
-        return _members_page(request, organisation, form)
-    if member.pk == user.pk:
-        # Changing one's own role could lock the organisation out of its own management.
-        form.add_error("username", _("You cannot change your own role; ask another lead."))
         return _members_page(request, organisation, form)
     try:
         services.set_membership(

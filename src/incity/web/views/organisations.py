@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from incity.accounts import access
 from incity.accounts.permissions import OrganisationAction
@@ -13,7 +13,7 @@ from incity.web.guards import domain_errors, signed_in_user
 from incity.web.selectors import members_of, projects_in
 
 
-@require_GET
+@require_safe
 @login_required
 @domain_errors
 def organisation_page(request: HttpRequest, slug: str) -> HttpResponse:

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from incity.accounts import access, services
 from incity.accounts.audit import Origin
@@ -24,7 +24,7 @@ def _action_rows(actions: list[ProjectAction]) -> list[tuple[str, str]]:
     return [(action.value, _(ACTION_DESCRIPTIONS[action])) for action in actions]
 
 
-@require_GET
+@require_safe
 @login_required
 @domain_errors
 def project_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -48,8 +48,8 @@ def project_state(request: HttpRequest, slug: str) -> HttpResponse:
     project = access.get_project(user, slug, ProjectAction.CHANGE_STATE)
     form = ProjectStateForm(request.POST, project=project)
     if not form.is_valid():
-        for error in form.errors.get("state", []):
-            messages.error(request, error)
+        for error in form["state"].errors:
+            messages.error(request, str(error))
         return redirect("web:project", slug=project.slug)
     _change_state(request, project, form.cleaned_data["state"])
     return redirect("web:project", slug=project.slug)

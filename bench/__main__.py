@@ -24,7 +24,9 @@ def main() -> int:
     print("| benchmark | incity | baseline | ratio (baseline / incity) |")
     print("|---|---|---|---|")
     for row in rows:
-        print(f"| {row.name} | {row.incity_ms:.1f} ms | {row.baseline_ms:.1f} ms | {row.ratio:.1f}x |")
+        print(
+            f"| {row.name} | {row.incity_ms:.1f} ms | {row.baseline_ms:.1f} ms | {row.ratio:.1f}x |"
+        )
     return 0
 
 

@@ -32,7 +32,9 @@ class Row:
 def _build(seed: int = 7) -> User:
     generator = random.Random(seed)
     organisations = Organisation.objects.bulk_create(
-        Organisation(slug=f"bench-{i}", name=f"Bench city {i} (synthetic)", kind="city", is_synthetic=True)
+        Organisation(
+            slug=f"bench-{i}", name=f"Bench city {i} (synthetic)", kind="city", is_synthetic=True
+        )
         for i in range(ORGANISATIONS)
     )
     states = list(ProjectState)
@@ -76,7 +78,9 @@ def run() -> list[Row]:
 
     def baseline() -> list[int]:
         fresh = User.objects.get(pk=user.pk)
-        organisation_ids = Membership.objects.filter(user=fresh).values_list("organisation_id", flat=True)
+        organisation_ids = Membership.objects.filter(user=fresh).values_list(
+            "organisation_id", flat=True
+        )
         projects = Project.objects.filter(organisation_id__in=list(organisation_ids))
         return sorted(p.pk for p in projects if access.can_project(fresh, action, p))
 

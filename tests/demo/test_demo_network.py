@@ -96,7 +96,11 @@ def test_the_demo_outsider_cannot_see_the_demo_survey() -> None:
     outsider = User.objects.get(username="demo-outsider")
     assert not access.visible_projects(outsider).filter(slug="demo-survey").exists()
     lead = User.objects.get(username="demo-lead")
-    assert access.visible_projects(lead, ProjectAction.VIEW_RAW_DATA).filter(slug="demo-survey").exists()
+    assert (
+        access.visible_projects(lead, ProjectAction.VIEW_RAW_DATA)
+        .filter(slug="demo-survey")
+        .exists()
+    )
 
 
 @override_settings(DEMO_MODE=True, MFA_ENFORCED=False)
@@ -115,7 +119,9 @@ def test_a_demo_login_signs_in_with_the_demo_password_and_sees_the_label() -> No
 def test_demo_logins_are_refused_once_demo_mode_is_off() -> None:
     load_demo_network()
     with override_settings(DEMO_MODE=False):
-        response = Client().post("/accounts/login/", {"login": "demo-lead", "password": DEMO_PASSWORD})
+        response = Client().post(
+            "/accounts/login/", {"login": "demo-lead", "password": DEMO_PASSWORD}
+        )
     assert response.status_code == 200  # the form again, with its error
     assert "_auth_user_id" not in Client().session
     assert response.context["user"].is_anonymous

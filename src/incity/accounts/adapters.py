@@ -13,8 +13,9 @@ class IncityAccountAdapter(DefaultAccountAdapter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        inherited: dict[str, Any] = dict(DefaultAccountAdapter.error_messages)
         self.error_messages = {
-            **self.error_messages,
+            **inherited,
             "too_many_login_attempts": _(
                 "Too many failed sign-in attempts for this account. Sign-in is paused; "
                 "try again in %(minutes)s minutes, or reset your password."

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
-from incity.accounts.views import login
 from incity.api import api
 from incity.web import health
 
@@ -13,7 +12,6 @@ admin.site.site_header = "incity administration"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", api.urls),
-    path("accounts/login/", login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -112,10 +112,11 @@ def test_a_researcher_sees_projects_with_raw_data_but_not_drafts(
     assert "Riverton old wave" not in page
 
 
-def test_a_researcher_starts_in_the_first_of_their_organisations(cast: Cast) -> None:
+def test_a_researcher_starts_where_their_role_is_strongest(cast: Cast) -> None:
+    # Rami is a researcher in Riverton and only a viewer at Northgate University.
     page = html(signed_in(cast.researcher).get(HOME))
-    assert "<h1>Northgate University" in page
-    assert "Riverton survey" not in page
+    assert "<h1>Riverton" in page
+    assert "Northgate University" in page  # still offered in the switcher
 
 
 def test_a_citizen_researcher_sees_projects_collecting_now_and_no_fake_assignments(

@@ -3,8 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,3 +28,17 @@ class IncityAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Answer a locked-out sign-in with 429 and a page saying how long the pause lasts."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            raise ImmediateHttpResponse(
+                render(
+                    request,
+                    "429.html",
+                    {"lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES},
+                    status=429,
+                )
+            ) from None

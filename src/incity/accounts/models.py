@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -11,8 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from incity.accounts.roles import OrganisationKind, ProjectState, Role
 
 
+class CaseInsensitiveUserManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Usernames are unique regardless of case (services refuse look-alikes),
+        # so "Lena" and "lena" sign in to the same account.
+        return self.get(username__iexact=username)
+
+
 class User(AbstractUser):
     """A person who signs in. Roles come from memberships, never from the user row."""
+
+    objects = CaseInsensitiveUserManager()  # type: ignore[misc]
 
     # Demo accounts (password 'demo-pass') may sign in only while demo mode is on.
     is_demo_account = models.BooleanField(default=False)

@@ -6,6 +6,10 @@ from django.http import HttpRequest
 
 from incity.accounts import access
 from incity.accounts.models import Organisation
+from incity.accounts.roles import Role
+
+# With no choice made yet, start where the person can do most.
+_ROLE_RANK = {role: rank for rank, role in enumerate(Role)}
 
 SESSION_KEY = "incity_organisation"
 
@@ -29,4 +33,5 @@ def current_organisation(request: HttpRequest) -> Organisation | None:
     for organisation in organisations:
         if organisation.slug == chosen:
             return organisation
-    return organisations[0]
+    roles = access.roles_by_organisation(request.user)
+    return min(organisations, key=lambda o: (_ROLE_RANK[roles[o.pk]], o.name))

@@ -60,7 +60,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def _serve(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
+    from django.conf import settings
+
     from incity.wsgi import application
+
+    # WhiteNoise expects the collected-static folder to exist, even if empty.
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
     print(f"incity is serving at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     serve(application, host=host, port=port, threads=threads, ident="incity")

@@ -327,3 +327,25 @@ def test_a_network_admin_may_grant_the_network_admin_role(cast: Cast) -> None:
         content_type="application/json",
     )
     assert response.status_code == 200, response.content
+
+
+def test_a_lead_sees_the_sign_ins_of_members_but_not_of_outsiders(cast: Cast) -> None:
+    from incity.accounts import services
+    from tests.personas import PASSWORD, SYSTEM
+
+    services.create_user(
+        acting_user=None,
+        origin=SYSTEM,
+        username="hana",
+        organisation_slug="hillside",
+        role="viewer",
+        password=PASSWORD,
+    )
+    Client().post("/accounts/login/", {"login": "rami", "password": PASSWORD})
+    Client().post("/accounts/login/", {"login": "hana", "password": PASSWORD})
+    rows = signed_in(cast.lead).get("/api/v1/audit?organisation=riverton&kind=auth").json()
+    actors = {row["actor"] for row in rows if row["action"] == "auth.sign_in"}
+    assert "rami" in actors
+    assert "hana" not in actors
+    hillside = signed_in(cast.outsider).get("/api/v1/audit?organisation=hillside&kind=auth").json()
+    assert "hana" in {row["actor"] for row in hillside}

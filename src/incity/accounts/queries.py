@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from incity.accounts import access
 from incity.accounts.access import AnyUser
-from incity.accounts.models import AuditEvent, AuditKind
+from incity.accounts.models import AuditEvent, AuditKind, Membership
 from incity.accounts.permissions import OrganisationAction
 from incity.errors import InvalidInput
 
@@ -42,7 +42,13 @@ def audit_events(
         )
     if filters.since and filters.until and filters.since > filters.until:
         raise InvalidInput("since", "'since' is after 'until'.")
-    events = AuditEvent.objects.filter(organisation=organisation).select_related("project")
+    # Sign-in and token events belong to no organisation; a lead still sees
+    # those of the organisation's current members.
+    members = Membership.objects.filter(organisation=organisation).values("user_id")
+    events = AuditEvent.objects.filter(
+        Q(organisation=organisation)
+        | Q(organisation__isnull=True, kind=AuditKind.AUTH, actor_id__in=members)
+    ).select_related("project")
     if filters.action:
         events = events.filter(action__startswith=filters.action)
     if filters.actor:

@@ -58,9 +58,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _serve(host: str, port: int, threads: int) -> None:
-    from waitress import serve
-
     from django.conf import settings
+    from waitress import serve
 
     from incity.wsgi import application
 

@@ -30,8 +30,8 @@ from incity.accounts.models import (
 from incity.accounts.permissions import NetworkAction, OrganisationAction, ProjectAction
 from incity.accounts.roles import OrganisationKind, ProjectState, Role
 from incity.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from incity.validation import check_slug
 
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
 TOKEN_PREFIX = "inc_"
 
@@ -42,15 +42,6 @@ STATE_TRANSITIONS: dict[ProjectState, frozenset[ProjectState]] = {
     ProjectState.CLOSED: frozenset({ProjectState.ACTIVE, ProjectState.ARCHIVED}),
     ProjectState.ARCHIVED: frozenset({ProjectState.CLOSED}),
 }
-
-
-def _check_slug(field: str, value: str) -> None:
-    if not _SLUG.match(value):
-        raise InvalidInput(
-            field,
-            f"{field} '{value}' must be 1-64 lower-case letters, digits and hyphens, "
-            "starting and ending with a letter or digit.",
-        )
 
 
 def _check_role(value: str) -> Role:
@@ -90,7 +81,7 @@ def create_organisation(
             access.can_network(acting_user, NetworkAction.MANAGE_ORGANISATIONS),
             "Only network admins can add organisations.",
         )
-    _check_slug("slug", slug)
+    check_slug("slug", slug)
     if not name.strip():
         raise InvalidInput("name", "An organisation needs a name.")
     if kind not in OrganisationKind.values:
@@ -256,7 +247,7 @@ def create_project(
             access.can_organisation(acting_user, OrganisationAction.CREATE_PROJECT, organisation),
             f"Your role in {organisation.name} cannot start projects.",
         )
-    _check_slug("slug", slug)
+    check_slug("slug", slug)
     if not name.strip():
         raise InvalidInput("name", "A project needs a name.")
     threshold = (

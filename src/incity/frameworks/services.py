@@ -9,8 +9,6 @@ otherwise drift from the published source everyone compares against.
 
 from __future__ import annotations
 
-import re
-
 from django.apps import apps as live_apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
@@ -33,20 +31,10 @@ from incity.frameworks.models import (
     LinkRelation,
     Verification,
 )
+from incity.validation import check_slug
 
-_FRAMEWORK_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-# Item slugs keep the underscores of the published ids, e.g. 'health_social_care'.
-_ITEM_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
 # Path segments of the API and web pages that a framework slug would shadow.
 RESERVED_SLUGS = frozenset({"crosswalks"})
-
-
-def _check_slug(field: str, value: str, pattern: re.Pattern[str], characters: str) -> None:
-    if not pattern.match(value):
-        raise InvalidInput(
-            field,
-            f"{field} '{value}' must be 1-64 {characters}, starting and ending with a letter or digit.",
-        )
 
 
 def _check_name(value: str, what: str) -> str:
@@ -124,7 +112,7 @@ def create_custom_framework(
 ) -> Framework:
     """Add a custom framework owned by `owner`, or network-wide when `owner` is None."""
     _require_manage(acting_user, owner)
-    _check_slug("slug", slug, _FRAMEWORK_SLUG, "lower-case letters, digits and hyphens")
+    check_slug("slug", slug)
     if slug in RESERVED_SLUGS:
         raise InvalidInput("slug", f"'{slug}' is reserved; choose another slug.")
     framework = Framework(
@@ -192,7 +180,7 @@ def add_framework_item(
     """Add a heading, domain, principle, theme or effector level to a custom framework."""
     _require_custom(framework)
     _require_manage(acting_user, framework.owner)
-    _check_slug("slug", slug, _ITEM_SLUG, "lower-case letters, digits, hyphens and underscores")
+    check_slug("slug", slug, underscores=True)
     item_kind = _check_choice("kind", kind, ItemKind)
     if order is not None and order < 0:
         raise InvalidInput("order", "The order must be zero or more.")
@@ -246,7 +234,7 @@ def create_crosswalk(
 ) -> Crosswalk:
     """Add a crosswalk between any two frameworks (they are all public), owned by `owner`."""
     _require_manage(acting_user, owner)
-    _check_slug("slug", slug, _FRAMEWORK_SLUG, "lower-case letters, digits and hyphens")
+    check_slug("slug", slug)
     if from_framework == to_framework:
         raise InvalidInput("to_framework", "A crosswalk joins two different frameworks.")
     crosswalk = Crosswalk(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from incity.accounts.admin import AuditedAdmin
 from incity.frameworks.models import Crosswalk, CrosswalkLink, Framework, FrameworkItem
 
 
@@ -16,7 +17,7 @@ class FrameworkItemInline(admin.TabularInline):
 
 
 @admin.register(Framework)
-class FrameworkAdmin(admin.ModelAdmin):
+class FrameworkAdmin(AuditedAdmin):
     list_display = ["name", "slug", "edition", "kind", "owner", "verification"]
     list_filter = ["kind", "verification"]
     search_fields = ["name", "slug"]
@@ -25,7 +26,7 @@ class FrameworkAdmin(admin.ModelAdmin):
 
 
 @admin.register(FrameworkItem)
-class FrameworkItemAdmin(admin.ModelAdmin):
+class FrameworkItemAdmin(AuditedAdmin):
     list_display = ["name", "slug", "kind", "framework", "parent", "verification"]
     list_filter = ["framework", "kind", "verification"]
     search_fields = ["name", "slug", "definition"]
@@ -40,7 +41,7 @@ class CrosswalkLinkInline(admin.TabularInline):
 
 
 @admin.register(Crosswalk)
-class CrosswalkAdmin(admin.ModelAdmin):
+class CrosswalkAdmin(AuditedAdmin):
     list_display = [
         "name",
         "slug",

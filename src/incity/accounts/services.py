@@ -16,6 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from incity.accounts import access
 from incity.accounts.audit import Origin, record
@@ -163,13 +164,15 @@ def create_user(
     return user
 
 
-def _check_may_manage(acting_user: User, member: User, organisation: Organisation) -> None:
+def _check_may_manage(
+    acting_user: User, member: User, organisation: Organisation, *, if_yourself: str
+) -> None:
     _require(
         access.can_organisation(acting_user, OrganisationAction.MANAGE_MEMBERS, organisation),
         f"You cannot manage members of {organisation.name}.",
     )
     # Changing your own role could lock an organisation out of its own administration.
-    _require(acting_user.pk != member.pk, "You cannot change or remove your own membership.")
+    _require(acting_user.pk != member.pk, if_yourself)
     current = Membership.objects.filter(user=member, organisation=organisation).first()
     _require(
         current is None
@@ -186,7 +189,12 @@ def set_membership(
     """Give a user a role in an organisation, or change the role they hold there."""
     member_role = _check_role(role)
     if acting_user is not None:
-        _check_may_manage(acting_user, user, organisation)
+        _check_may_manage(
+            acting_user,
+            user,
+            organisation,
+            if_yourself=gettext("You cannot change your own role; ask another lead."),
+        )
         # network_admin reaches across the whole network, so only a network admin may grant it.
         _require(
             member_role != Role.NETWORK_ADMIN
@@ -214,7 +222,12 @@ def remove_membership(
     *, acting_user: User | None, origin: Origin, user: User, organisation: Organisation
 ) -> None:
     if acting_user is not None:
-        _check_may_manage(acting_user, user, organisation)
+        _check_may_manage(
+            acting_user,
+            user,
+            organisation,
+            if_yourself=gettext("You cannot remove yourself; ask another lead."),
+        )
     deleted, _ = Membership.objects.filter(user=user, organisation=organisation).delete()
     if not deleted:
         raise NotFound(f"{user.username} is not a member of {organisation.name}.")

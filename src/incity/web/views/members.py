@@ -43,16 +43,12 @@ def _member(organisation: Organisation, username: str) -> User | None:
     return User.objects.filter(memberships__organisation=organisation, username=username).first()
 
 
-def _person_to_give_a_role(form: MembershipForm, acting_user: User) -> User | None:
+def _person_to_give_a_role(form: MembershipForm) -> User | None:
     """The existing user the valid form names, or None with the reason put on the form."""
     username = form.cleaned_data["username"]
     person = User.objects.filter(username=username).first()
     if person is None:
         form.add_error("username", _("No user named '%(username)s'.") % {"username": username})
-        return None
-    if person.pk == acting_user.pk:
-        # Changing one's own role could lock the organisation out of its own management.
-        form.add_error("username", _("You cannot change your own role; ask another lead."))
         return None
     return person
 
@@ -75,7 +71,7 @@ def member_set(request: HttpRequest, slug: str) -> HttpResponse:
     form = _membership_form(user, request.POST)
     if not form.is_valid():
         return _members_page(request, organisation, form)
-    member = _person_to_give_a_role(form, user)
+    member = _person_to_give_a_role(form)
     if member is None:
         return _members_page(request, organisation, form)
     try:
@@ -87,13 +83,14 @@ def member_set(request: HttpRequest, slug: str) -> HttpResponse:
             role=form.cleaned_data["role"],
         )
     except IncityError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request,
-            _("%(username)s now has a role in %(organisation)s.")
-            % {"username": member.username, "organisation": organisation.name},
-        )
+        # The service's refusal (your own role, the network admin role) shows on the form.
+        form.add_error(None, error.message)
+        return _members_page(request, organisation, form)
+    messages.success(
+        request,
+        _("%(username)s now has a role in %(organisation)s.")
+        % {"username": member.username, "organisation": organisation.name},
+    )
     return redirect("web:members", slug=organisation.slug)
 
 
@@ -107,8 +104,6 @@ def member_remove(request: HttpRequest, slug: str) -> HttpResponse:
     member = _member(organisation, form.cleaned_data["username"]) if form.is_valid() else None
     if member is None:
         messages.error(request, _("That person is not a member of this organisation."))
-    elif member.pk == user.pk:
-        messages.error(request, _("You cannot remove yourself; ask another lead."))
     else:
         _remove(request, organisation, member)
     return redirect("web:members", slug=organisation.slug)

@@ -86,7 +86,7 @@ def test_an_impossible_state_change_is_refused_and_explained(cast: Cast) -> None
         content_type="application/json",
     )
     assert response.status_code == 409
-    assert response.json()["message"] == "A active project can move to closed, not draft."
+    assert response.json()["message"] == "The project is active; it can move to closed, not draft."
 
 
 def test_an_unknown_state_is_refused_naming_the_field(cast: Cast) -> None:

@@ -310,7 +310,7 @@ def change_project_state(
     if new_state not in STATE_TRANSITIONS[current]:
         allowed = ", ".join(sorted(s.value for s in STATE_TRANSITIONS[current]))
         raise Conflict(
-            f"A {current.value} project can move to {allowed}, not {new_state.value}.",
+            f"The project is {current.value}; it can move to {allowed}, not {new_state.value}.",
             state=current.value,
         )
     project.state = new_state

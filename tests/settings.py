@@ -13,6 +13,8 @@ os.environ.setdefault("INCITY_CACHE_URL", "memory")
 os.environ.setdefault("INCITY_EMAIL_BACKEND", "memory")
 os.environ.setdefault("INCITY_DEMO_MODE", "false")
 os.environ.setdefault("INCITY_MFA_ENFORCED", "true")
+# A fixed Fernet key for the tests (never used outside them).
+os.environ.setdefault("INCITY_ENCRYPTION_KEYS", "dGVzdC1rZXktZm9yLWluY2l0eS10ZXN0cy1vbmx5ISE=")
 _postgres = os.environ.get("INCITY_TEST_POSTGRES_URL", "")
 if _postgres:
     os.environ["DATABASE_URL"] = _postgres

@@ -102,9 +102,11 @@ def version(request: HttpRequest) -> dict[str, str]:
 def _mount_routers() -> None:
     from incity.accounts.api import router as accounts_router
     from incity.frameworks.api import router as frameworks_router
+    from incity.surveys.api import router as surveys_router
 
     api.add_router("/", accounts_router)
     api.add_router("/frameworks", frameworks_router)
+    api.add_router("/", surveys_router)
 
 
 _mount_routers()

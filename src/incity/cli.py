@@ -193,6 +193,11 @@ def cmd_orgs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_permissions(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    # The matrix needs no database or secrets; role labels only need translation switched off.
+    if not settings.configured and "DJANGO_SETTINGS_MODULE" not in os.environ:
+        settings.configure(USE_I18N=False)
     from incity.accounts.permissions import matrix_markdown
 
     sys.stdout.write(matrix_markdown())
@@ -313,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     messages = commands.add_parser("messages", help="compile the interface translations")
     messages.set_defaults(handler=cmd_messages)
+
+    from incity.surveys.cli import register as register_survey_commands
+
+    register_survey_commands(commands)
 
     manage = commands.add_parser("manage", help="run any Django management command")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)

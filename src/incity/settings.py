@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "incity.accounts",
     "incity.places",
     "incity.frameworks",
+    "incity.surveys",
     "incity.demo",
 ]
 
@@ -247,6 +248,36 @@ DISCLOSURE_THRESHOLD = env_int("INCITY_DISCLOSURE_THRESHOLD", 10, minimum=2)
 API_TOKEN_DAYS = env_int("INCITY_API_TOKEN_DAYS", 90, minimum=1, maximum=3650)
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+
+def _encryption_keys() -> list[str]:
+    """Fernet keys for sensitive answers, newest first; older keys only decrypt."""
+    keys = env_list("INCITY_ENCRYPTION_KEYS", [])
+    if keys or not DEMO_MODE:
+        return keys
+    # Demo mode only: a key generated once and kept beside the demo database.
+    key_file = DATA_DIR / "demo-encryption-key"
+    if key_file.exists():
+        return [key_file.read_text(encoding="utf-8").strip()]
+    from cryptography.fernet import Fernet
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode("ascii")
+    key_file.write_text(key, encoding="utf-8")
+    key_file.chmod(0o600)
+    return [key]
+
+
+# Sensitive answers (migration status and the like) are encrypted with these keys.
+ENCRYPTION_KEYS = _encryption_keys()
+# Uploaded XLSForms and form media files above these sizes are refused.
+FORM_UPLOAD_MAX_BYTES = env_int("INCITY_FORM_UPLOAD_MAX_MB", 10, minimum=1) * 1024 * 1024
+FORM_MEDIA_MAX_BYTES = env_int("INCITY_FORM_MEDIA_MAX_MB", 20, minimum=1) * 1024 * 1024
+# The batch submission endpoint takes at most this many submissions at once.
+SUBMISSION_BATCH_MAX = 1000
+# Large enough for a full batch of submissions; larger bodies are refused with 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("INCITY_MAX_REQUEST_MB", 25, minimum=1) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,7 @@ class ProjectAction(StrEnum):
     COLLECT = "collect"
     VIEW_RAW_DATA = "view_raw_data"
     EXPORT_RAW_DATA = "export_raw_data"
+    REVIEW_SUBMISSIONS = "review_submissions"
     VIEW_PUBLISHED = "view_published"
 
 
@@ -47,6 +48,9 @@ ACTION_DESCRIPTIONS: dict[str, str] = {
     ProjectAction.COLLECT: gettext_noop("submit answers and interviews"),
     ProjectAction.VIEW_RAW_DATA: gettext_noop("read individual answers (audited)"),
     ProjectAction.EXPORT_RAW_DATA: gettext_noop("export individual answers (audited)"),
+    ProjectAction.REVIEW_SUBMISSIONS: gettext_noop(
+        "approve, flag, reject and correct submissions (audited)"
+    ),
     ProjectAction.VIEW_PUBLISHED: gettext_noop("see figures that passed disclosure control"),
     OrganisationAction.VIEW_ORGANISATION: gettext_noop(
         "see the organisation, its members and projects"
@@ -78,6 +82,7 @@ PROJECT_MATRIX: dict[Role, dict[ProjectAction, frozenset[ProjectState]]] = {
         ProjectAction.COLLECT: _NONE,
         ProjectAction.VIEW_RAW_DATA: _HAS_DATA,
         ProjectAction.EXPORT_RAW_DATA: _HAS_DATA,
+        ProjectAction.REVIEW_SUBMISSIONS: _NONE,
         ProjectAction.VIEW_PUBLISHED: _PUBLISHED,
     },
     Role.CITY_LEAD: {
@@ -87,6 +92,7 @@ PROJECT_MATRIX: dict[Role, dict[ProjectAction, frozenset[ProjectState]]] = {
         ProjectAction.COLLECT: frozenset({ProjectState.ACTIVE}),
         ProjectAction.VIEW_RAW_DATA: _HAS_DATA | {ProjectState.ARCHIVED},
         ProjectAction.EXPORT_RAW_DATA: _HAS_DATA,
+        ProjectAction.REVIEW_SUBMISSIONS: _HAS_DATA,
         ProjectAction.VIEW_PUBLISHED: _PUBLISHED,
     },
     Role.RESEARCHER: {
@@ -96,6 +102,7 @@ PROJECT_MATRIX: dict[Role, dict[ProjectAction, frozenset[ProjectState]]] = {
         ProjectAction.COLLECT: frozenset({ProjectState.ACTIVE}),
         ProjectAction.VIEW_RAW_DATA: _HAS_DATA,
         ProjectAction.EXPORT_RAW_DATA: _HAS_DATA,
+        ProjectAction.REVIEW_SUBMISSIONS: _HAS_DATA,
         ProjectAction.VIEW_PUBLISHED: _PUBLISHED,
     },
     Role.CITIZEN_RESEARCHER: {
@@ -105,6 +112,7 @@ PROJECT_MATRIX: dict[Role, dict[ProjectAction, frozenset[ProjectState]]] = {
         ProjectAction.COLLECT: frozenset({ProjectState.ACTIVE}),
         ProjectAction.VIEW_RAW_DATA: _NONE,
         ProjectAction.EXPORT_RAW_DATA: _NONE,
+        ProjectAction.REVIEW_SUBMISSIONS: _NONE,
         ProjectAction.VIEW_PUBLISHED: _PUBLISHED,
     },
     Role.PARTNER: {
@@ -114,6 +122,7 @@ PROJECT_MATRIX: dict[Role, dict[ProjectAction, frozenset[ProjectState]]] = {
         ProjectAction.COLLECT: _NONE,
         ProjectAction.VIEW_RAW_DATA: _NONE,
         ProjectAction.EXPORT_RAW_DATA: _NONE,
+        ProjectAction.REVIEW_SUBMISSIONS: _NONE,
         ProjectAction.VIEW_PUBLISHED: _PUBLISHED,
     },
     Role.VIEWER: {
@@ -123,6 +132,7 @@ PROJECT_MATRIX: dict[Role, dict[ProjectAction, frozenset[ProjectState]]] = {
         ProjectAction.COLLECT: _NONE,
         ProjectAction.VIEW_RAW_DATA: _NONE,
         ProjectAction.EXPORT_RAW_DATA: _NONE,
+        ProjectAction.REVIEW_SUBMISSIONS: _NONE,
         ProjectAction.VIEW_PUBLISHED: _PUBLISHED,
     },
 }

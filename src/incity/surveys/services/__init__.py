@@ -1,0 +1,1 @@
+"""Every write in the survey engine: forms (forms.py) and submissions (submissions.py)."""

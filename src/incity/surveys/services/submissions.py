@@ -1,0 +1,714 @@
+"""Every write to submissions: store (one or a batch), review, edit, withdraw, re-encrypt.
+
+A submission is stored once: its instance id is unique in its form, a retry
+gets the stored record back, and an instance id whose answers were withdrawn
+is acknowledged without storing them again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from incity.accounts.audit import Origin, record, record_many
+from incity.accounts.models import AuditKind, Project, User
+from incity.accounts.permissions import ProjectAction
+from incity.errors import Conflict, InvalidInput, NotFound
+from incity.surveys import consent, crypto
+from incity.surveys.definition import FormDefinition, elements_by_name
+from incity.surveys.models import (
+    Answer,
+    Form,
+    FormStatus,
+    FormVersion,
+    Respondent,
+    Submission,
+    SubmissionRevision,
+    SubmissionStatus,
+    SurveySettings,
+    Tombstone,
+    WithdrawnInstance,
+)
+from incity.surveys.queries import current_answers, get_form, get_submission
+from incity.surveys.validation import (
+    split_sensitive,
+    typed_values,
+    validate_answers,
+)
+
+INSTANCE_ID = re.compile(r"^[A-Za-z0-9:._-]{1,100}$")
+DEVICE_ID_MAX = 100
+# Devices' clocks drift; a start or end time further ahead than this is an error.
+CLOCK_SKEW = timedelta(hours=24)
+
+Outcome = Literal["created", "duplicate", "withdrawn", "invalid"]
+
+
+@dataclass(frozen=True)
+class SubmissionInput:
+    instance_id: str
+    answers: dict[str, Any]
+    language: str = ""
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    device_id: str = ""
+    version: int | None = None
+    consent_accepted: bool | None = None
+    respondent_code: str = ""
+
+
+@dataclass
+class SubmitResult:
+    outcome: Outcome
+    instance_id: str
+    submission: Submission | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    # Shown once to whoever collected the answers, to hand to the respondent.
+    withdrawal_code: str = ""
+
+
+class SubmissionInvalid(InvalidInput):
+    """422 with one message per field; nothing was stored."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        count = len(errors)
+        noun = "problem" if count == 1 else "problems"
+        first_path, first_message = next(iter(errors.items()))
+        super().__init__(
+            first_path,
+            f"The submission has {count} {noun}, nothing was stored; "
+            f"first, {first_path}: {first_message}",
+            errors=errors,
+        )
+        self.errors = errors
+
+
+@dataclass
+class _Context:
+    """Everything about a form that checking a submission needs, loaded once per request."""
+
+    form: Form
+    project: Project
+    versions: dict[int, FormVersion]
+    latest: FormVersion
+    sensitive_names: frozenset[str]
+    user: User | None
+    origin: Origin
+    is_synthetic: bool
+
+
+@dataclass
+class _Prepared:
+    item: SubmissionInput
+    version: FormVersion
+    plain: dict[str, Any]
+    sensitive: dict[str, Any]
+    language: str
+    respondent: Respondent | None
+    new_respondent: Respondent | None
+
+
+def project_sensitive_names(project: Project) -> frozenset[str]:
+    names = (
+        SurveySettings.objects.filter(project=project)
+        .values_list("sensitive_questions", flat=True)
+        .first()
+    )
+    return frozenset(names or [])
+
+
+def _load_context(user: User | None, origin: Origin, form_pk: int, is_synthetic: bool) -> _Context:
+    form = get_form(user, form_pk, ProjectAction.COLLECT)
+    if form.status != FormStatus.OPEN:
+        reason = "is closed" if form.status == FormStatus.CLOSED else "has not been published"
+        raise Conflict(f"The form '{form.form_id}' {reason}; it takes no answers.", form=form.pk)
+    if user is None and form.project.state != "active":
+        raise Conflict(
+            f"The project '{form.project.slug}' is {form.project.state}; it takes no answers."
+        )
+    versions = {version.number: version for version in form.versions.all()}
+    return _Context(
+        form=form,
+        project=form.project,
+        versions=versions,
+        latest=versions[max(versions)],
+        sensitive_names=project_sensitive_names(form.project),
+        user=user,
+        origin=origin,
+        is_synthetic=is_synthetic or form.is_synthetic,
+    )
+
+
+def _check_envelope(
+    context: _Context, item: SubmissionInput
+) -> tuple[FormVersion | None, dict[str, str]]:
+    """Checks on everything but the answers: id, version, language, times, consent."""
+    errors: dict[str, str] = {}
+    if not INSTANCE_ID.match(item.instance_id or ""):
+        errors["instance_id"] = (
+            "The instance id must be 1 to 100 letters, digits or ':._-' (for example 'uuid:…')."
+        )
+    version = context.latest if item.version is None else context.versions.get(item.version)
+    if version is None:
+        known = ", ".join(str(number) for number in sorted(context.versions))
+        errors["version"] = f"The form has no version {item.version}; it has {known}."
+    elif item.language and item.language not in version.definition["languages"]:
+        errors["language"] = (
+            f"'{item.language}' is not one of the form's languages: "
+            + ", ".join(version.definition["languages"])
+            + "."
+        )
+    now = timezone.now()
+    for name, moment in (("started_at", item.started_at), ("ended_at", item.ended_at)):
+        if moment is not None and moment > now + CLOCK_SKEW:
+            errors[name] = "This time is in the future; check the device's clock."
+    if item.started_at and item.ended_at and item.ended_at < item.started_at:
+        errors["ended_at"] = "The end time is before the start time."
+    if len(item.device_id) > DEVICE_ID_MAX:
+        errors["device_id"] = f"The device id is longer than {DEVICE_ID_MAX} characters."
+    if version is not None and version.consent_required and item.consent_accepted is not True:
+        errors["consent"] = (
+            "This form needs the respondent's consent: show the information sheet and send "
+            "consent.accepted = true. Nothing is stored without it."
+        )
+    if not isinstance(item.answers, dict):
+        errors["answers"] = "The answers must be an object keyed by question name."
+    return version, errors
+
+
+def _prepare(
+    context: _Context, item: SubmissionInput, respondents: dict[str, Respondent]
+) -> _Prepared | dict[str, str]:
+    version, errors = _check_envelope(context, item)
+    respondent: Respondent | None = None
+    if item.respondent_code:
+        respondent = respondents.get(consent.normalise_code(item.respondent_code))
+        if respondent is None:
+            errors["respondent"] = "No respondent in this project has that withdrawal code."
+    if version is None or errors.get("answers"):
+        return errors
+    definition: FormDefinition = version.definition
+    result = validate_answers(definition, item.answers)
+    errors.update(result.errors)
+    if errors:
+        return errors
+    plain, sensitive = split_sensitive(definition, result.answers, context.sensitive_names)
+    language = item.language or definition["default_language"]
+    new_respondent = None
+    if respondent is None:
+        sheet = version.consent_sheet.get(language, "") if version.consent_required else ""
+        new_respondent = Respondent(
+            project=context.project,
+            withdrawal_code=consent.new_withdrawal_code(),
+            consent_given_at=timezone.now() if version.consent_required else None,
+            consent_language=language if version.consent_required else "",
+            consent_sheet_hash=consent.sheet_hash(sheet) if sheet else "",
+            consent_version=version if version.consent_required else None,
+        )
+    return _Prepared(
+        item=item,
+        version=version,
+        plain=plain,
+        sensitive=sensitive,
+        language=language,
+        respondent=respondent,
+        new_respondent=new_respondent,
+    )
+
+
+def _typed_rows(
+    submission: Submission,
+    definition: FormDefinition,
+    answers: dict[str, Any],
+    skip: frozenset[str],
+) -> list[Answer]:
+    return [
+        Answer(
+            submission=submission,
+            form_id=submission.form_id,
+            path=value.path,
+            name=value.name,
+            repeat_path=value.repeat_path,
+            kind=value.kind,
+            text=value.text,
+            number=value.number,
+            date=value.date,
+            geometry=value.geometry,
+            lat=value.lat,
+            lon=value.lon,
+        )
+        for value in typed_values(definition, answers)
+        if value.name not in skip
+    ]
+
+
+def _store(context: _Context, prepared: list[_Prepared]) -> list[tuple[Submission, str]]:
+    """Insert prepared submissions with their respondents, typed answers and audit rows."""
+    new_respondents = [p.new_respondent for p in prepared if p.new_respondent is not None]
+    Respondent.objects.bulk_create(new_respondents)
+    submissions = [
+        Submission(
+            project=context.project,
+            form=context.form,
+            version=p.version,
+            instance_id=p.item.instance_id,
+            answers=p.plain,
+            sensitive=crypto.encrypt_json(p.sensitive) if p.sensitive else None,
+            language=p.language,
+            started_at=p.item.started_at,
+            ended_at=p.item.ended_at,
+            collected_by=context.user,
+            device_id=p.item.device_id,
+            channel=context.origin.channel,
+            respondent=p.new_respondent or p.respondent,
+            is_synthetic=context.is_synthetic,
+        )
+        for p in prepared
+    ]
+    Submission.objects.bulk_create(submissions)
+    typed: list[Answer] = []
+    for submission, p in zip(submissions, prepared, strict=True):
+        typed.extend(
+            _typed_rows(submission, p.version.definition, p.plain, context.sensitive_names)
+        )
+    Answer.objects.bulk_create(typed, batch_size=2000)
+    record_many(
+        actor=context.user,
+        origin=context.origin,
+        kind=AuditKind.WRITE,
+        action="submission.create",
+        project=context.project,
+        targets=[
+            (submission, {"form": context.form.pk, "instance_id": submission.instance_id})
+            for submission in submissions
+        ],
+    )
+    return [
+        (submission, p.new_respondent.withdrawal_code if p.new_respondent else "")
+        for submission, p in zip(submissions, prepared, strict=True)
+    ]
+
+
+def _existing(form: Form, instance_ids: Iterable[str]) -> tuple[dict[str, Submission], set[str]]:
+    ids = list(instance_ids)
+    stored = {
+        submission.instance_id: submission
+        for submission in Submission.objects.filter(form=form, instance_id__in=ids).select_related(
+            "version", "collected_by", "respondent"
+        )
+    }
+    withdrawn = set(
+        WithdrawnInstance.objects.filter(form=form, instance_id__in=ids).values_list(
+            "instance_id", flat=True
+        )
+    )
+    return stored, withdrawn
+
+
+def _respondents_by_code(
+    project: Project, items: Sequence[SubmissionInput]
+) -> dict[str, Respondent]:
+    codes = {consent.normalise_code(item.respondent_code) for item in items if item.respondent_code}
+    if not codes:
+        return {}
+    return {
+        respondent.withdrawal_code: respondent
+        for respondent in Respondent.objects.filter(project=project, withdrawal_code__in=codes)
+    }
+
+
+def _duplicate(context: _Context, stored: Submission) -> SubmitResult:
+    # The code goes back only to the person who collected the answers in the first place.
+    same_collector = context.user is not None and stored.collected_by_id == context.user.pk
+    code = stored.respondent.withdrawal_code if same_collector and stored.respondent else ""
+    return SubmitResult("duplicate", stored.instance_id, stored, withdrawal_code=code)
+
+
+def _submit_many(context: _Context, items: Sequence[SubmissionInput]) -> list[SubmitResult]:
+    stored, withdrawn = _existing(context.form, (item.instance_id for item in items))
+    respondents = _respondents_by_code(context.project, items)
+    results: list[SubmitResult | None] = []
+    to_store: list[_Prepared] = []
+    positions: list[int] = []
+    seen: set[str] = set()
+    for item in items:
+        if item.instance_id in stored:
+            results.append(_duplicate(context, stored[item.instance_id]))
+            continue
+        if item.instance_id in withdrawn:
+            results.append(SubmitResult("withdrawn", item.instance_id))
+            continue
+        if item.instance_id in seen:
+            results.append(
+                SubmitResult(
+                    "invalid",
+                    item.instance_id,
+                    errors={"instance_id": "This instance id appears twice in the batch."},
+                )
+            )
+            continue
+        prepared = _prepare(context, item, respondents)
+        if isinstance(prepared, dict):
+            results.append(SubmitResult("invalid", item.instance_id, errors=prepared))
+            continue
+        seen.add(item.instance_id)
+        positions.append(len(results))
+        results.append(None)
+        to_store.append(prepared)
+    for position, (submission, code) in zip(positions, _store(context, to_store), strict=True):
+        results[position] = SubmitResult(
+            "created", submission.instance_id, submission, withdrawal_code=code
+        )
+    return [result for result in results if result is not None]
+
+
+def submit(
+    *,
+    acting_user: User | None,
+    origin: Origin,
+    form_pk: int,
+    item: SubmissionInput,
+    is_synthetic: bool = False,
+) -> SubmitResult:
+    """Store one submission; raises SubmissionInvalid (422) if any answer is wrong."""
+    context = _load_context(acting_user, origin, form_pk, is_synthetic)
+    try:
+        with transaction.atomic():
+            result = _submit_many(context, [item])[0]
+    except IntegrityError:
+        # Another request stored the same instance id between our check and insert.
+        stored, _ = _existing(context.form, [item.instance_id])
+        if item.instance_id not in stored:
+            raise
+        return _duplicate(context, stored[item.instance_id])
+    if result.outcome == "invalid":
+        raise SubmissionInvalid(result.errors)
+    return result
+
+
+def submit_batch(
+    *,
+    acting_user: User | None,
+    origin: Origin,
+    form_pk: int,
+    items: Sequence[SubmissionInput],
+    is_synthetic: bool = False,
+    limit: int = 1000,
+) -> list[SubmitResult]:
+    """Store many submissions; each gets its own result and a bad one does not stop the rest."""
+    if not items:
+        raise InvalidInput("submissions", "The batch is empty.")
+    if len(items) > limit:
+        raise InvalidInput(
+            "submissions", f"The batch has {len(items)} submissions; the limit is {limit}."
+        )
+    context = _load_context(acting_user, origin, form_pk, is_synthetic)
+    try:
+        with transaction.atomic():
+            return _submit_many(context, items)
+    except IntegrityError:
+        # A concurrent request stored some of these ids; take them one at a time.
+        return [
+            _submit_one_lenient(acting_user, origin, form_pk, item, is_synthetic) for item in items
+        ]
+
+
+def _submit_one_lenient(
+    user: User | None, origin: Origin, form_pk: int, item: SubmissionInput, is_synthetic: bool
+) -> SubmitResult:
+    try:
+        return submit(
+            acting_user=user, origin=origin, form_pk=form_pk, item=item, is_synthetic=is_synthetic
+        )
+    except SubmissionInvalid as invalid:
+        return SubmitResult("invalid", item.instance_id, errors=invalid.errors)
+
+
+REVIEW_ACTIONS: dict[str, SubmissionStatus] = {
+    "approve": SubmissionStatus.APPROVED,
+    "flag": SubmissionStatus.FLAGGED,
+    "reject": SubmissionStatus.REJECTED,
+}
+
+
+@transaction.atomic
+def review_submission(
+    *,
+    acting_user: User | None,
+    origin: Origin,
+    submission_pk: int,
+    action: str,
+    reason: str = "",
+) -> Submission:
+    submission = get_submission(acting_user, submission_pk, ProjectAction.REVIEW_SUBMISSIONS)
+    status = REVIEW_ACTIONS.get(action)
+    if status is None:
+        raise InvalidInput("action", "The review action must be one of: approve, flag, reject.")
+    reason = reason.strip()
+    if status != SubmissionStatus.APPROVED and not reason:
+        raise InvalidInput("reason", f"Say why you {action} this submission.")
+    if len(reason) > 2000:
+        raise InvalidInput("reason", "The reason is longer than 2000 characters.")
+    if submission.status == status and submission.status_reason == reason:
+        raise Conflict(f"The submission is already {status}.")
+    previous = submission.status
+    submission.status = status
+    submission.status_reason = reason
+    submission.reviewed_by = acting_user
+    submission.reviewed_at = timezone.now()
+    submission.save(update_fields=["status", "status_reason", "reviewed_by", "reviewed_at"])
+    record(
+        actor=acting_user,
+        origin=origin,
+        kind=AuditKind.WRITE,
+        action=f"submission.{action}",
+        project=submission.project,
+        target=submission,
+        detail={"from": previous, "to": status, "reason": reason},
+    )
+    return submission
+
+
+@transaction.atomic
+def edit_submission(
+    *,
+    acting_user: User | None,
+    origin: Origin,
+    submission_pk: int,
+    answers: dict[str, Any],
+    reason: str,
+) -> Submission:
+    """Correct answers; the previous answers are kept as a revision with who made them."""
+    submission = get_submission(acting_user, submission_pk, ProjectAction.REVIEW_SUBMISSIONS)
+    submission = (
+        Submission.objects.select_for_update()
+        .select_related("version", "project")
+        .get(pk=submission.pk)
+    )
+    if not reason.strip():
+        raise InvalidInput("reason", "Say why the answers are being changed.")
+    if not isinstance(answers, dict):
+        raise InvalidInput("answers", "The answers must be an object keyed by question name.")
+    definition: FormDefinition = submission.version.definition
+    result = validate_answers(definition, answers)
+    if result.errors:
+        raise SubmissionInvalid(result.errors)
+    sensitive_names = project_sensitive_names(submission.project)
+    plain, sensitive = split_sensitive(definition, result.answers, sensitive_names)
+    if plain == submission.answers and sensitive == _decrypted(submission.sensitive):
+        raise Conflict("The answers are the same as the stored ones; nothing changed.")
+    SubmissionRevision.objects.create(
+        submission=submission,
+        number=submission.revision,
+        answers=submission.answers,
+        sensitive=submission.sensitive,
+        made_by_id=submission.edited_by_id or submission.collected_by_id,
+        made_at=submission.edited_at or submission.received_at,
+        replaced_by=acting_user,
+        reason=reason.strip(),
+    )
+    changed = sorted(
+        path
+        for path in set(_flat_paths(submission.answers)) | set(_flat_paths(plain))
+        if _flat_paths(submission.answers).get(path) != _flat_paths(plain).get(path)
+    )
+    submission.answers = plain
+    submission.sensitive = crypto.encrypt_json(sensitive) if sensitive else None
+    submission.revision += 1
+    submission.edited_by = acting_user
+    submission.edited_at = timezone.now()
+    submission.save(update_fields=["answers", "sensitive", "revision", "edited_by", "edited_at"])
+    Answer.objects.filter(submission=submission).delete()
+    Answer.objects.bulk_create(_typed_rows(submission, definition, plain, sensitive_names))
+    record(
+        actor=acting_user,
+        origin=origin,
+        kind=AuditKind.WRITE,
+        action="submission.edit",
+        project=submission.project,
+        target=submission,
+        # Which questions changed, never their values: the audit log is not a raw-data store.
+        detail={"revision": submission.revision, "reason": reason.strip(), "changed": changed[:50]},
+    )
+    return submission
+
+
+def _decrypted(token: bytes | memoryview | None) -> dict[str, Any]:
+    return crypto.decrypt_json(token) if token else {}
+
+
+def _flat_paths(answers: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in answers.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            for index, item in enumerate(value, start=1):
+                flat.update(_flat_paths(item, f"{path}[{index}]."))
+        else:
+            flat[path] = value
+    return flat
+
+
+@dataclass(frozen=True)
+class WithdrawalResult:
+    tombstone: Tombstone
+    already: bool
+
+
+@transaction.atomic
+def withdraw(*, origin: Origin, code: str, acting_user: User | None = None) -> WithdrawalResult:
+    """Remove every answer held under a withdrawal code, leaving an audited tombstone.
+
+    Anyone holding the code may do this (it is the respondent's own key); the code
+    can delete but never read.
+    """
+    normalised = consent.normalise_code(code or "")
+    if not consent.is_well_formed(normalised):
+        raise InvalidInput(
+            "code",
+            f"A withdrawal code has {consent.CODE_LENGTH} letters and digits, "
+            "like ABCD-EFGH-JK; check the code and try again.",
+        )
+    hashed = consent.code_hash(normalised)
+    respondent = (
+        Respondent.objects.select_for_update()
+        .select_related("project")
+        .filter(withdrawal_code=normalised)
+        .first()
+    )
+    if respondent is None:
+        tombstone = Tombstone.objects.filter(code_hash=hashed).first()
+        if tombstone is not None:
+            return WithdrawalResult(tombstone, already=True)
+        raise NotFound("No answers are held under this code; check it and try again.")
+    submissions = list(respondent.submissions.values_list("pk", "form_id", "instance_id"))
+    tombstone = Tombstone.objects.create(
+        project=respondent.project,
+        code_hash=hashed,
+        submissions_removed=len(submissions),
+        channel=origin.channel,
+    )
+    WithdrawnInstance.objects.bulk_create(
+        WithdrawnInstance(tombstone=tombstone, form_id=form_id, instance_id=instance_id)
+        for _, form_id, instance_id in submissions
+    )
+    # Typed answers and revisions go with their submissions (on_delete=CASCADE).
+    Submission.objects.filter(respondent=respondent).delete()
+    respondent.delete()
+    record(
+        actor=acting_user,
+        origin=origin,
+        kind=AuditKind.WRITE,
+        action="consent.withdraw",
+        project=tombstone.project,
+        target=tombstone,
+        detail={"submissions_removed": len(submissions)},
+    )
+    return WithdrawalResult(tombstone, already=False)
+
+
+@transaction.atomic
+def set_sensitive_questions(
+    *, acting_user: User | None, origin: Origin, project: Project, names: list[str]
+) -> SurveySettings:
+    """Mark question names sensitive in a project, re-encrypting the answers already stored."""
+    known: set[str] = set()
+    for definition in FormVersion.objects.filter(form__project=project).values_list(
+        "definition", flat=True
+    ):
+        known.update(elements_by_name(definition))
+    for definition in Form.objects.filter(project=project).values_list("draft", flat=True):
+        known.update(elements_by_name(definition))
+    cleaned = sorted({name.strip() for name in names if name.strip()})
+    unknown = [name for name in cleaned if name not in known]
+    if unknown:
+        raise InvalidInput(
+            "sensitive_questions",
+            "No form in the project has a question named: " + ", ".join(unknown) + ".",
+        )
+    settings_row, _ = SurveySettings.objects.select_for_update().get_or_create(project=project)
+    previous = frozenset(settings_row.sensitive_questions)
+    settings_row.sensitive_questions = cleaned
+    settings_row.updated_at = timezone.now()
+    settings_row.save()
+    resplit = _resplit_project(project, frozenset(cleaned)) if previous != set(cleaned) else 0
+    record(
+        actor=acting_user,
+        origin=origin,
+        kind=AuditKind.WRITE,
+        action="surveys.set_sensitive_questions",
+        project=project,
+        target=settings_row,
+        detail={"questions": cleaned, "submissions_re_encrypted": resplit},
+    )
+    return settings_row
+
+
+def _resplit_project(project: Project, names: frozenset[str]) -> int:
+    count = 0
+    for submission in (
+        Submission.objects.filter(project=project)
+        .select_related("version")
+        .iterator(chunk_size=500)
+    ):
+        definition = submission.version.definition
+        plain, sensitive = split_sensitive(definition, current_answers(submission), names)
+        submission.answers = plain
+        submission.sensitive = crypto.encrypt_json(sensitive) if sensitive else None
+        submission.save(update_fields=["answers", "sensitive"])
+        Answer.objects.filter(submission=submission).delete()
+        Answer.objects.bulk_create(_typed_rows(submission, definition, plain, names))
+        count += 1
+    return count
+
+
+@transaction.atomic
+def rotate_encryption(*, origin: Origin) -> int:
+    """Re-encrypt every stored sensitive value with the newest key; returns how many."""
+    crypto.check_keys()
+    rotated = _rotate_rows(Submission.objects.exclude(sensitive=None)) + _rotate_rows(
+        SubmissionRevision.objects.exclude(sensitive=None)
+    )
+    record(
+        actor=None,
+        origin=origin,
+        kind=AuditKind.WRITE,
+        action="surveys.rotate_encryption",
+        detail={"values_re_encrypted": rotated},
+    )
+    return rotated
+
+
+def _rotate_rows(rows: QuerySet[Any]) -> int:
+    batch: list[Any] = []
+    rotated = 0
+    for row in rows.only("pk", "sensitive").iterator(chunk_size=500):
+        row.sensitive = crypto.rotate(row.sensitive)
+        batch.append(row)
+        if len(batch) >= 500:
+            rows.model.objects.bulk_update(batch, ["sensitive"])
+            rotated += len(batch)
+            batch = []
+    rows.model.objects.bulk_update(batch, ["sensitive"])
+    return rotated + len(batch)
+
+
+def rebuild_answers(*, form: Form) -> int:
+    """Derive the typed answers of a form again from its raw submissions."""
+    names = project_sensitive_names(form.project)
+    with transaction.atomic():
+        Answer.objects.filter(form=form).delete()
+        rows: list[Answer] = []
+        for submission in form.submissions.select_related("version").iterator(chunk_size=500):
+            rows.extend(
+                _typed_rows(submission, submission.version.definition, submission.answers, names)
+            )
+        Answer.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

@@ -164,6 +164,29 @@ def _demo_accounts() -> list[Finding]:
     return []
 
 
+def _encryption_keys() -> list[Finding]:
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from incity.surveys.crypto import check_keys
+
+    if not settings.ENCRYPTION_KEYS:
+        # Forms without sensitive questions still work, so this is a warning, not an error.
+        return [
+            Finding(
+                "warning",
+                "INCITY_ENCRYPTION_KEYS is not set",
+                "answers to sensitive questions (such as migration status) will be refused; "
+                "make a key with 'incity keys generate' and export it.",
+            )
+        ]
+    try:
+        check_keys()
+    except ImproperlyConfigured as error:
+        return [Finding("error", "encryption keys for sensitive answers", str(error))]
+    return [Finding("ok", "encryption keys for sensitive answers are valid")]
+
+
 # Django's deployment warnings, restated as the incity variable that fixes each.
 _DEPLOY_ADVICE = {
     "security.W004": "set INCITY_HSTS_SECONDS (for example 31536000) once HTTPS works everywhere.",
@@ -198,6 +221,7 @@ def run_checks(*, deploy: bool) -> int:
             _data_dir,
             _database,
             _cache,
+            _encryption_keys,
             _email,
             _demo_accounts,
         ]

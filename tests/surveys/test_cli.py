@@ -201,3 +201,25 @@ def test_forms_list(cast: Cast, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = _run(["forms", "list", "--project", "atlantis"], capsys)
     assert status == 1
     assert "atlantis" in _one_line(err)
+
+
+@pytest.mark.parametrize(
+    ("keys", "status_code", "words"),
+    [
+        (None, 0, "INCITY_ENCRYPTION_KEYS is not set — answers to sensitive questions"),
+        ("not-a-fernet-key", 1, "key 1 is not a Fernet key"),
+    ],
+)
+def test_check_reports_missing_and_malformed_encryption_keys(
+    tmp_path: Path, keys: str | None, status_code: int, words: str
+) -> None:
+    from tests.cli.test_cli import _run as run_process
+
+    env = {"INCITY_DATA_DIR": str(tmp_path), "INCITY_SECRET_KEY": "k" * 40}
+    if keys is not None:
+        env["INCITY_ENCRYPTION_KEYS"] = keys
+    assert run_process(["migrate", "--verbosity", "0"], env).returncode == 0
+    result = run_process(["check"], env)
+    assert result.returncode == status_code
+    assert words in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

@@ -16,6 +16,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("frameworks/", include("incity.frameworks.urls")),
+    # Survey pages: /projects/<slug>/forms/, /forms/<id>/..., /submissions/<id>/, /withdraw/
+    path("", include("incity.surveys.urls")),
     path("", include("incity.web.urls")),
 ]
 

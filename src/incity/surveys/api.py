@@ -546,7 +546,7 @@ def review(request: HttpRequest, submission: int, payload: ReviewIn) -> dict[str
         action=payload.action,
         reason=payload.reason,
     )
-    return _submission_out(reviewed, reviewed.answers)
+    return _submission_out(reviewed, queries.current_answers(reviewed))
 
 
 class RevisionOut(Schema):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -81,6 +83,18 @@ def _invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
         f"{first['field']}: {first['message']}",
         field=first["field"],
         errors=problems,
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _error(
+        request,
+        413,
+        f"The request body is larger than the {limit / 1024 / 1024:g} MB limit "
+        "(INCITY_MAX_REQUEST_MB); send fewer submissions per batch.",
+        limit_bytes=limit,
     )
 
 

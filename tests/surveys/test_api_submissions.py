@@ -513,3 +513,14 @@ def test_a_form_without_consent_still_gives_a_withdrawal_code(cast: Cast) -> Non
     assert response.status_code == 201
     assert response.json()["withdrawal_code"]
     assert Respondent.objects.get().consent_given_at is None
+
+
+def test_a_body_over_the_size_limit_gets_413_naming_the_limit(
+    cast: Cast, form: Form, settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+    items = [payload(answers=good_answers(comment="x" * 5000)) for _ in range(500)]
+    response = _batch(cast.fieldworker, form, items)
+    assert response.status_code == 413
+    assert "2 MB limit" in response.json()["message"]
+    assert Submission.objects.count() == 0

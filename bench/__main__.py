@@ -18,9 +18,9 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    from bench import access_bench
+    from bench import access_bench, surveys_bench
 
-    rows = access_bench.run()
+    rows = access_bench.run() + surveys_bench.run()
     print("| benchmark | incity | baseline | ratio (baseline / incity) |")
     print("|---|---|---|---|")
     for row in rows:

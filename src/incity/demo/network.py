@@ -18,6 +18,7 @@ from incity.accounts import services
 from incity.accounts.audit import Origin
 from incity.accounts.models import Membership, Organisation, Project, User
 from incity.accounts.roles import ProjectState
+from incity.demo.surveys import SurveySummary, load_demo_surveys
 from incity.errors import Forbidden
 from incity.places.models import Area
 
@@ -198,6 +199,7 @@ class DemoSummary:
     organisations: int = 0
     projects: int = 0
     logins: list[tuple[str, str]] = field(default_factory=list)
+    survey: SurveySummary | None = None
 
 
 def _ensure_organisation(spec: DemoOrganisation) -> Organisation:
@@ -294,4 +296,5 @@ def load_demo_network() -> DemoSummary:
         project.areas.add(*organisation.areas.all())
     summary.organisations = Organisation.objects.filter(is_synthetic=True).count()
     summary.projects = Project.objects.filter(is_synthetic=True).count()
+    summary.survey = load_demo_surveys()
     return summary

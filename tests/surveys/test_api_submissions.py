@@ -19,6 +19,7 @@ from incity.surveys.models import (
     Tombstone,
 )
 from incity.surveys.services.forms import set_form_status
+from incity.surveys.services.submissions import derive_typed_answers
 from tests.personas import SYSTEM, Cast, bearer
 from tests.surveys.forms import EN, good_answers, new_instance_id, payload, published_form
 
@@ -309,7 +310,27 @@ def test_a_batch_gives_a_result_per_item(cast: Cast, form: Form) -> None:
     assert "twice" in body["results"][4]["errors"]["instance_id"]
     assert (body["created"], body["duplicates"], body["invalid"]) == (2, 1, 2)
     assert Submission.objects.count() == 3
-    assert AuditEvent.objects.filter(action="submission.create").count() == 3
+    assert AuditEvent.objects.filter(action="submission.create").count() == 1
+    batch_event = AuditEvent.objects.get(action="submission.create_batch")
+    assert batch_event.detail["count"] == 2
+    assert sorted(batch_event.detail["submissions"]) == sorted(
+        r["id"] for r in body["results"] if r["outcome"] == "created"
+    )
+
+
+def test_a_batch_stores_raw_submissions_first_and_typed_answers_are_derived_later(
+    cast: Cast, form: Form
+) -> None:
+    response = _batch(cast.fieldworker, form, [payload(), payload()])
+    assert response.json()["created"] == 2
+    assert set(Submission.objects.values_list("typed_pending", flat=True)) == {True}
+    assert Answer.objects.count() == 0
+    assert derive_typed_answers(form=form) == 2
+    assert set(Submission.objects.values_list("typed_pending", flat=True)) == {False}
+    assert Answer.objects.filter(name="age").count() == 2
+    assert not Answer.objects.filter(name="born_here").exists()
+    assert derive_typed_answers(form=form) == 0
+    assert Answer.objects.filter(name="age").count() == 2
 
 
 # --- listing -------------------------------------------------------------------------

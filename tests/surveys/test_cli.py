@@ -223,3 +223,32 @@ def test_check_reports_missing_and_malformed_encryption_keys(
     assert result.returncode == status_code
     assert words in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_derive_writes_pending_typed_answers(
+    cast: Cast, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from incity.surveys.models import Answer
+    from incity.surveys.services.submissions import SubmissionInput, submit_batch
+    from tests.personas import SYSTEM
+    from tests.surveys.forms import good_answers, new_instance_id
+
+    form = published_form(cast)
+    submit_batch(
+        acting_user=cast.fieldworker,
+        origin=SYSTEM,
+        form_pk=form.pk,
+        items=[
+            SubmissionInput(
+                instance_id=new_instance_id(), answers=good_answers(), consent_accepted=True
+            )
+        ],
+    )
+    assert Answer.objects.count() == 0
+    status, out, _ = _run(["forms", "derive", str(form.pk)], capsys)
+    assert status == 0
+    assert "of 1 submissions" in out
+    assert Answer.objects.filter(name="age").count() == 1
+    status, _, err = _run(["forms", "derive", "x"], capsys)
+    assert status == 2
+    assert "form's number" in _one_line(err)

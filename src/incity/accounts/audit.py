@@ -61,36 +61,3 @@ def record(
         user_agent=origin.user_agent,
         detail=detail or {},
     )
-
-
-def record_many(
-    *,
-    actor: User | None,
-    origin: Origin,
-    kind: AuditKind,
-    action: str,
-    project: Project,
-    targets: list[tuple[Any, dict[str, Any]]],
-) -> None:
-    """One row per target in a single insert: batch writes stay audited row by row."""
-    if not targets:
-        return
-    actor_id = actor.pk if actor is not None and actor.pk else None
-    username = actor.get_username() if actor is not None else ""
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor_id=actor_id,
-            actor_username=username,
-            organisation_id=project.organisation_id,
-            project=project,
-            kind=kind,
-            action=action,
-            target_type=type(target).__name__,
-            target_id=str(target.pk),
-            channel=origin.channel,
-            ip_address=origin.ip_address,
-            user_agent=origin.user_agent,
-            detail=detail,
-        )
-        for target, detail in targets
-    )

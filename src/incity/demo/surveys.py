@@ -1242,6 +1242,8 @@ def load_demo_surveys(rng_seed: int = 2026) -> SurveySummary:
     if invalid:
         first = next(iter(invalid.items()))
         raise ValueError(f"{len(invalid)} synthetic submissions were refused; first: {first}")
+    # Batches leave the typed answers to be derived; the demo's dashboards want them now.
+    submission_services.derive_typed_answers(form=form)
     created = {
         result.instance_id: result.submission for result in results if result.outcome == "created"
     }

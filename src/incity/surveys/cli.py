@@ -141,6 +141,17 @@ def cmd_forms_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forms_derive(args: argparse.Namespace) -> int:
+    _setup_django()
+    _ensure_migrated()
+    from incity.surveys.services.submissions import derive_typed_answers
+
+    form = _form(args.form) if args.form else None
+    count = derive_typed_answers(form=form)
+    print(f"derived the typed answers of {count} submissions")
+    return 0
+
+
 def cmd_consent_withdraw(args: argparse.Namespace) -> int:
     _setup_django()
     _ensure_migrated()
@@ -199,6 +210,12 @@ def register(commands: Any) -> None:
     publish = actions.add_parser("publish", help="publish a form's draft as its next version")
     publish.add_argument("form", help="the form's number")
     publish.set_defaults(handler=cmd_forms_publish)
+
+    derive = actions.add_parser(
+        "derive", help="write the typed answers of submissions that arrived in batches"
+    )
+    derive.add_argument("form", nargs="?", help="only this form (default: every form)")
+    derive.set_defaults(handler=cmd_forms_derive)
 
     consent = commands.add_parser("consent", help="respondents' consent")
     consent_actions = consent.add_subparsers(

@@ -188,6 +188,9 @@ class Submission(models.Model):
         Respondent, null=True, blank=True, on_delete=models.CASCADE, related_name="submissions"
     )
     is_synthetic = models.BooleanField(default=False)
+    # True until the typed answers are derived: batches store the raw submission (the
+    # record of truth) and leave deriving to `services.submissions.derive_typed_answers`.
+    typed_pending = models.BooleanField(default=False, db_index=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

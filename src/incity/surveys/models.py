@@ -175,13 +175,24 @@ class Submission(models.Model):
         max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.RECEIVED
     )
     status_reason = models.TextField(blank=True)
+    # Audit trail links, never filtered on: unindexed, so batch inserts stay cheap.
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     revision = models.PositiveIntegerField(default=1)
     edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     edited_at = models.DateTimeField(null=True, blank=True)
     respondent = models.ForeignKey(
@@ -190,7 +201,7 @@ class Submission(models.Model):
     is_synthetic = models.BooleanField(default=False)
     # True until the typed answers are derived: batches store the raw submission (the
     # record of truth) and leave deriving to `services.submissions.derive_typed_answers`.
-    typed_pending = models.BooleanField(default=False, db_index=True)
+    typed_pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -199,7 +210,15 @@ class Submission(models.Model):
                 fields=["form", "instance_id"], name="instance_id_unique_in_form"
             )
         ]
-        indexes = [models.Index(fields=["form", "received_at", "id"])]
+        indexes = [
+            models.Index(fields=["form", "received_at", "id"]),
+            # Only the few rows still waiting are indexed, so inserts stay cheap.
+            models.Index(
+                fields=["form"],
+                condition=models.Q(typed_pending=True),
+                name="submission_typed_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.instance_id

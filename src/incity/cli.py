@@ -323,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_survey_commands(commands)
 
+    from incity.analysis.cli import register as register_stats_commands
+    from incity.exports.cli import register as register_export_commands
+
+    register_stats_commands(commands)
+    register_export_commands(commands)
+
     manage = commands.add_parser("manage", help="run any Django management command")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=cmd_manage)

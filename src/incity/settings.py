@@ -88,6 +88,10 @@ INSTALLED_APPS = [
     "incity.places",
     "incity.frameworks",
     "incity.surveys",
+    "incity.collect",
+    "incity.fieldwork",
+    "incity.analysis",
+    "incity.exports",
     "incity.demo",
 ]
 
@@ -278,6 +282,12 @@ SUBMISSION_BATCH_MAX = 1000
 # Large enough for a full batch of submissions; larger bodies are refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("INCITY_MAX_REQUEST_MB", 25, minimum=1) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- collection (offline web app, OpenRosa, map questions) ---
+
+# --- analysis (estimates, disclosure control, spatial statistics) ---
+
+# --- exports and background jobs ---
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("frameworks/", include("incity.frameworks.urls")),
+    # OpenRosa for ODK Collect and KoboCollect: /openrosa/<project-slug>/formList, /submission, ...
+    path("openrosa/", include("incity.surveys.openrosa.urls")),
+    # The offline collection web app: /collect/<project-slug>/<form>/
+    path("collect/", include("incity.collect.urls")),
+    path("fieldwork/", include("incity.fieldwork.urls")),
+    path("exports/", include("incity.exports.urls")),
     # Survey pages: /projects/<slug>/forms/, /forms/<id>/..., /submissions/<id>/, /withdraw/
     path("", include("incity.surveys.urls")),
     path("", include("incity.web.urls")),

@@ -115,11 +115,11 @@ def version(request: HttpRequest) -> dict[str, str]:
 
 def _mount_routers() -> None:
     from incity.accounts.api import router as accounts_router
-    from incity.frameworks.api import router as frameworks_router
     from incity.analysis.margins_api import router as margins_router
     from incity.analysis.tables_api import router as tables_router
     from incity.exports.api import router as exports_router
     from incity.fieldwork.api import router as fieldwork_router
+    from incity.frameworks.api import router as frameworks_router
     from incity.surveys.api import router as surveys_router
 
     api.add_router("/", accounts_router)

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import xstatic.pkg.leaflet as _xstatic_leaflet
 
 from incity.env import (
     ConfigError,
@@ -239,6 +240,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Leaflet comes from PyPI (xstatic-leaflet), served as /static/leaflet/leaflet.js and .css.
+STATICFILES_DIRS = [("leaflet", _xstatic_leaflet.BASE_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

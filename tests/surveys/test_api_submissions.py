@@ -18,6 +18,7 @@ from incity.surveys.models import (
     SubmissionRevision,
     Tombstone,
 )
+from incity.surveys.services.bulk import COPY_MIN_ROWS
 from incity.surveys.services.forms import set_form_status
 from incity.surveys.services.submissions import derive_typed_answers
 from tests.personas import SYSTEM, Cast, bearer
@@ -331,6 +332,28 @@ def test_a_batch_stores_raw_submissions_first_and_typed_answers_are_derived_late
     assert not Answer.objects.filter(name="born_here").exists()
     assert derive_typed_answers(form=form) == 0
     assert Answer.objects.filter(name="age").count() == 2
+
+
+def test_a_large_batch_stores_every_item_with_its_own_id_and_reads_back_equal(
+    cast: Cast, form: Form
+) -> None:
+    # Above COPY_MIN_ROWS, so PostgreSQL takes the COPY path with ids from the sequence.
+    items = [payload(answers=good_answers(age=20 + index)) for index in range(COPY_MIN_ROWS + 5)]
+    body = _batch(cast.fieldworker, form, items).json()
+    assert body["created"] == len(items)
+    ids = [result["id"] for result in body["results"]]
+    assert len(set(ids)) == len(items)
+    stored = {s.pk: s for s in Submission.objects.filter(pk__in=ids)}
+    for result, item in zip(body["results"], items, strict=True):
+        submission = stored[result["id"]]
+        assert submission.instance_id == item["instance_id"]
+        assert submission.answers["age"] == item["answers"]["age"]
+        assert submission.collected_by == cast.fieldworker
+        assert submission.typed_pending
+    # The sequence moved past the copied ids: the next single insert gets a fresh one.
+    single = _post(cast.fieldworker, form, payload())
+    assert single.status_code == 201
+    assert single.json()["id"] > max(ids)
 
 
 # --- listing -------------------------------------------------------------------------

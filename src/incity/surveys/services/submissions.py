@@ -22,6 +22,7 @@ from incity.accounts.audit import Origin, record
 from incity.accounts.models import AuditKind, Project, User
 from incity.accounts.permissions import ProjectAction
 from incity.errors import Conflict, InvalidInput, NotFound
+from incity.places.answers import outside_area_errors
 from incity.surveys import consent, crypto
 from incity.surveys.definition import FormDefinition, elements_by_name
 from incity.surveys.models import (
@@ -38,6 +39,7 @@ from incity.surveys.models import (
     WithdrawnInstance,
 )
 from incity.surveys.queries import current_answers, get_form, get_submission
+from incity.surveys.services.bulk import bulk_insert
 from incity.surveys.validation import (
     PreparedForm,
     prepare,
@@ -209,6 +211,10 @@ def _prepare(
     errors.update(result.errors)
     if errors:
         return errors
+    # Map answers outside the project's area are refused (places/answers.py).
+    errors.update(outside_area_errors(context.project, form, result.answers))
+    if errors:
+        return errors
     plain, sensitive = split_sensitive(form, result.answers, context.sensitive_names)
     language = item.language or version.definition["default_language"]
     new_respondent = None
@@ -314,7 +320,7 @@ def _store(
     submission is the record of truth, so a batch stores that first.
     """
     new_respondents = [p.new_respondent for p in prepared if p.new_respondent is not None]
-    Respondent.objects.bulk_create(new_respondents)
+    bulk_insert(new_respondents)
     submissions = [
         Submission(
             project=context.project,
@@ -335,7 +341,7 @@ def _store(
         )
         for p in prepared
     ]
-    Submission.objects.bulk_create(submissions)
+    bulk_insert(submissions)
     if derive_now:
         typed: list[TypedRow] = []
         for submission, p in zip(submissions, prepared, strict=True):
@@ -849,3 +855,125 @@ def rebuild_answers(*, form: Form) -> int:
         _insert_typed(rows)
         form.submissions.filter(typed_pending=True).update(typed_pending=False)
     return len(rows)
+
+
+# --------------------------------------------------------------------------------------
+# Attachments: the files a submission's answers name (photos, recordings), as sent by
+# OpenRosa clients. Its imports are here so that the section stays one addition.
+# --------------------------------------------------------------------------------------
+
+import hashlib  # noqa: E402
+
+from django.core.files.base import File  # noqa: E402
+
+from incity.errors import Forbidden  # noqa: E402
+from incity.surveys.models import SubmissionAttachment  # noqa: E402
+
+# Question types whose answer is the name of a file the device sends beside the answers.
+ATTACHMENT_TYPES = frozenset({"image", "audio", "video", "file", "audit", "background-audio"})
+
+
+@dataclass(frozen=True)
+class AttachmentInput:
+    filename: str
+    # A Django File (an upload): read in chunks, never whole into memory.
+    content: Any
+    content_type: str = ""
+
+
+def attachment_names(definition: FormDefinition, answers: dict[str, Any]) -> set[str]:
+    """The file names the answers give for photo, audio, video, file and audit questions."""
+    names: set[str] = set()
+    _collect_attachment_names(definition["children"], answers, names)
+    return names
+
+
+def _collect_attachment_names(
+    elements: Sequence[Any], answers: dict[str, Any], names: set[str]
+) -> None:
+    for element in elements:
+        kind, name = element["type"], element["name"]
+        if kind == "group":
+            _collect_attachment_names(element.get("children", []), answers, names)
+        elif kind == "repeat":
+            entries = answers.get(name)
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict):
+                    _collect_attachment_names(element.get("children", []), entry, names)
+        elif kind in ATTACHMENT_TYPES and isinstance(answers.get(name), str) and answers[name]:
+            names.add(answers[name])
+
+
+def attach_files(
+    *,
+    acting_user: User | None,
+    origin: Origin,
+    submission: Submission,
+    files: Sequence[AttachmentInput],
+    max_bytes: int,
+) -> list[SubmissionAttachment]:
+    """Store the files a stored submission's answers name; a name already attached is skipped.
+
+    Only whoever collected the submission may add its files (a phone that split a large
+    submission over several requests sends the rest later). Refuses, storing nothing, a file
+    the answers do not name, an empty one or one over `max_bytes`. Returns the new rows.
+    """
+    if not files:
+        return []
+    if acting_user is not None and submission.collected_by_id != acting_user.pk:
+        raise Forbidden("Only whoever collected a submission may add its files.")
+    named = attachment_names(submission.version.definition, current_answers(submission))
+    for item in files:
+        if item.filename not in named:
+            raise InvalidInput(
+                "attachments",
+                f"The file '{item.filename}' is not named by any answer of the submission.",
+            )
+        if item.content.size == 0:
+            raise InvalidInput("attachments", f"The file '{item.filename}' is empty.")
+        if item.content.size > max_bytes:
+            raise InvalidInput(
+                "attachments",
+                f"The file '{item.filename}' is larger than {max_bytes // (1024 * 1024)} MB.",
+            )
+    present = set(submission.attachments.values_list("filename", flat=True))
+    stored: list[SubmissionAttachment] = []
+    try:
+        with transaction.atomic():
+            for item in files:
+                if item.filename in present:
+                    continue
+                digest = hashlib.md5(usedforsecurity=False)
+                for chunk in item.content.chunks():
+                    digest.update(chunk)
+                item.content.seek(0)
+                attachment = SubmissionAttachment(
+                    submission=submission,
+                    filename=item.filename,
+                    content_type=item.content_type[:100],
+                    size=item.content.size,
+                    md5=digest.hexdigest(),
+                )
+                attachment.file.save(item.filename, File(item.content), save=False)
+                stored.append(attachment)
+                attachment.save()
+                present.add(item.filename)
+            if stored:
+                record(
+                    actor=acting_user,
+                    origin=origin,
+                    kind=AuditKind.WRITE,
+                    action="submission.attach_files",
+                    project=submission.project,
+                    target=submission,
+                    detail={
+                        "files": [a.filename for a in stored],
+                        "bytes": sum(a.size for a in stored),
+                    },
+                )
+    except BaseException:
+        # The rows rolled back; the files written so far must not stay behind.
+        for attachment in stored:
+            attachment.file.storage.delete(attachment.file.name)
+        raise
+    return stored

@@ -1,4 +1,8 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from incity.fieldwork import views
 
 app_name = "fieldwork"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("<slug:slug>/", views.fieldwork_page, name="project"),
+]

@@ -1,0 +1,3 @@
+from tests.fieldwork.fixtures import field
+
+__all__ = ["field"]

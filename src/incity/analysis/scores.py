@@ -15,7 +15,7 @@ How a score is made (docs/analysis.md, "Domain scores", says the same for reader
    more about which question was answered than about the person.
 3. **A group's score** is the (weighted) mean of its members' scores, with a
    standard error by Taylor linearisation treating each person as a primary
-   sampling unit (R's `svymean` with `ids = ~1`), and a normal 95% interval.
+   sampling unit (R's `svymean` with `ids = ~1`; checked against svy in the tests), and a normal 95% interval.
 4. **Change between waves** is the later mean minus the earlier, with the two
    waves taken as independent samples; it is called better or worse only when
    the 95% interval of the change excludes zero, so a fall is reported as a

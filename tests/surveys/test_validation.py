@@ -138,6 +138,7 @@ DATE: Element = {"type": "date", "name": "q"}
 TIME: Element = {"type": "time", "name": "q"}
 DATETIME: Element = {"type": "datetime", "name": "q"}
 POINT: Element = {"type": "geopoint", "name": "q"}
+POINT_SHAPE_MESSAGE = 'Expected a GeoJSON Point: {"type": "Point", "coordinates": [...]}.'
 TRACE: Element = {"type": "geotrace", "name": "q"}
 SHAPE: Element = {"type": "geoshape", "name": "q"}
 ACK: Element = {"type": "acknowledge", "name": "q"}
@@ -265,6 +266,14 @@ GEO_POINT = 'Expected a GeoJSON Point: {"type": "Point", "coordinates": [...]}.'
         (START, "2024-01-01", "Expected a date and time in ISO 8601 (YYYY-MM-DDTHH:MM:SS)."),
         (DEVICE, 12345, "Expected text."),
         (CALC, {"a": 1}, "Expected text or a number."),
+        (
+            POINT,
+            {"description": "   "},
+            "Describe the place in a few words, or mark it on the map.",
+        ),
+        (TRACE, {"description": 7}, "Describe the place in a few words, or mark it on the map."),
+        (SHAPE, {"description": "x" * 1001}, "The description is longer than 1000 characters."),
+        (POINT, {"description": "by the bridge", "coordinates": [1, 2]}, POINT_SHAPE_MESSAGE),
     ],
 )
 def test_refused_values(element: Element, value: Any, message: str) -> None:
@@ -308,6 +317,10 @@ def test_refused_values(element: Element, value: Any, message: str) -> None:
             "1 1;1 2;2 2;1 1",
             {"type": "Polygon", "coordinates": [[[1.0, 1.0], [2.0, 1.0], [2.0, 2.0], [1.0, 1.0]]]},
         ),
+        # The text alternative to the map: the place described in words.
+        (POINT, {"description": " the dark underpass "}, {"description": "the dark underpass"}),
+        (TRACE, {"description": "the path by the canal"}, {"description": "the path by the canal"}),
+        (SHAPE, {"description": "the whole park"}, {"description": "the whole park"}),
         (ACK, True, "OK"),
         (ACK, "OK", "OK"),
         (IMAGE, "1700000000.jpg", "1700000000.jpg"),
@@ -864,3 +877,8 @@ def test_split_and_merge_round_trip(answers: dict[str, Any], extra: frozenset[st
     merged = merge_sensitive(plain, sensitive)
     # compared as JSON: equal even where NaN != NaN, and whatever the order of keys
     assert json.dumps(merged, sort_keys=True) == json.dumps(answers, sort_keys=True)
+
+
+def test_a_place_described_in_words_is_a_text_value_in_the_typed_answers() -> None:
+    rows = list(typed_values(make_definition([POINT]), {"q": {"description": "the underpass"}}))
+    assert [(row.kind, row.text, row.lat) for row in rows] == [("text", "the underpass", None)]

@@ -62,7 +62,8 @@ def _geometries(
             for position, entry in enumerate(value, start=1):
                 if isinstance(entry, Mapping):
                     yield from _geometries(item.container, entry, f"{path}[{position}].")
-        elif item.type in GEOMETRY_QUESTIONS and isinstance(value, dict):
+        elif item.type in GEOMETRY_QUESTIONS and isinstance(value, dict) and "coordinates" in value:
+            # A place described in words ({"description": ...}) has nothing to check.
             yield path, item.name, value
         elif item.type == "map_marks" and isinstance(value, list):
             for position, mark in enumerate(value, start=1):

@@ -65,6 +65,8 @@ __all__ = [
 
 FORM_ERROR_KEY = "__all__"
 MAX_GEOMETRY_POSITIONS = 10_000
+# A place described in words instead of drawn (the text alternative to every map question).
+MAX_PLACE_DESCRIPTION = 1000
 MAX_FILE_NAME = 255
 # Integers beyond this lose precision in the typed table (a float column) and in JavaScript.
 MAX_INTEGER = 2**53
@@ -604,7 +606,24 @@ def _ring(positions: Any) -> list[list[float]]:
     return ring
 
 
+def _described(value: Any) -> dict[str, Any] | None:
+    """`{"description": "..."}`: the place in words, for someone who cannot use the map."""
+    if not isinstance(value, dict) or set(value) != {"description"}:
+        return None
+    text = value["description"]
+    if not isinstance(text, str) or not text.strip():
+        raise _Invalid(_("Describe the place in a few words, or mark it on the map."))
+    if len(text) > MAX_PLACE_DESCRIPTION:
+        raise _Invalid(
+            _("The description is longer than %(max)d characters.") % {"max": MAX_PLACE_DESCRIPTION}
+        )
+    return {"description": text.strip()}
+
+
 def _geopoint(value: Any, item: _Field | None = None) -> dict[str, Any]:
+    described = _described(value)
+    if described is not None:
+        return described
     if isinstance(value, str):
         return {"type": "Point", "coordinates": _odk_point(value)}
     point = _geojson(value, "Point")
@@ -612,6 +631,9 @@ def _geopoint(value: Any, item: _Field | None = None) -> dict[str, Any]:
 
 
 def _geotrace(value: Any, item: _Field | None = None) -> dict[str, Any]:
+    described = _described(value)
+    if described is not None:
+        return described
     if isinstance(value, str):
         return {"type": "LineString", "coordinates": _line(_odk_points(value))}
     line = _geojson(value, "LineString")
@@ -619,6 +641,9 @@ def _geotrace(value: Any, item: _Field | None = None) -> dict[str, Any]:
 
 
 def _geoshape(value: Any, item: _Field | None = None) -> dict[str, Any]:
+    described = _described(value)
+    if described is not None:
+        return described
     if isinstance(value, str):
         return {"type": "Polygon", "coordinates": [_ring(_odk_points(value))]}
     polygon = _geojson(value, "Polygon")
@@ -1244,7 +1269,9 @@ def _typed_field(item: _Field, value: Any, path: str, repeat_path: str) -> Itera
                     number=float(position) if kind == "rank" else None,
                 )  # fmt: skip
     elif kind in ("geopoint", "geotrace", "geoshape", "start-geopoint"):
-        if isinstance(value, dict):
+        if isinstance(value, dict) and "description" in value:
+            yield TypedValue(path, name, repeat_path, "text", text=str(value["description"]))
+        elif isinstance(value, dict):
             lat, lon = _representative(value)
             yield TypedValue(path, name, repeat_path, "geometry", geometry=value, lat=lat, lon=lon)
     elif kind == "map_marks":

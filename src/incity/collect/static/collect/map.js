@@ -15,7 +15,7 @@
 // Every question offers a text alternative beside the map: a named place of the project,
 // or the place described in words. For map marks both are marks the server accepts; a
 // geopoint takes a named place's point; a description for a geopoint, geotrace or geoshape
-// leaves the question unanswered and is handed to context.onDescribe.
+// is the answer {"description": "..."} (and is also handed to context.onDescribe).
 
 import {
   MIN_VERTICES, Sketch, el, format, loadStyle, uid, verticesOf,
@@ -188,7 +188,11 @@ function mountGeometry(container, question, context, strings) {
       const place = picker.place();
       return place ? { type: "Point", coordinates: [place.lon, place.lat] } : null;
     }
-    if (picker.mode === "words") return null;
+    if (picker.mode === "words") {
+      // The server takes {"description": ...} in place of a geometry for every map question.
+      const words = picker.words.value.trim();
+      return words ? { description: words } : null;
+    }
     return picker.sketch.geometry();
   }
 
@@ -198,6 +202,11 @@ function mountGeometry(container, question, context, strings) {
     setValue(v) {
       if (!v || typeof v !== "object") {
         picker.reset(kind);
+        return;
+      }
+      if (typeof v.description === "string") {
+        picker.words.value = v.description;
+        picker.show("words");
         return;
       }
       const match = kind === "Point" && picker.places.find((place) =>

@@ -96,6 +96,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"    {username:<18} {description}")
     if args.no_serve:
         return 0
+    from incity.exports.cli import start_worker_thread
+
+    start_worker_thread()  # background jobs (exports) run beside the server: no second command
     _serve(args.host, args.port, args.threads)
     return 0
 
@@ -322,6 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
     from incity.surveys.cli import register as register_survey_commands
 
     register_survey_commands(commands)
+
+    from incity.places.cli import register as register_places_commands
+
+    register_places_commands(commands)
 
     from incity.analysis.cli import register as register_stats_commands
     from incity.exports.cli import register as register_export_commands

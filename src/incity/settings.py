@@ -93,7 +93,11 @@ INSTALLED_APPS = [
     "incity.fieldwork",
     "incity.analysis",
     "incity.exports",
+    "incity.dashboards",
+    "incity.maps",
     "incity.demo",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -287,10 +291,42 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("INCITY_MAX_REQUEST_MB", 25, minimum=1) * 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- collection (offline web app, OpenRosa, map questions) ---
+# OpenRosa (ODK Collect, KoboCollect): the largest submission POST (XML and its photos) taken in
+# one request; phones split larger ones. Announced as X-OpenRosa-Accept-Content-Length.
+OPENROSA_MAX_BYTES = env_int("INCITY_OPENROSA_MAX_MB", 25, minimum=1) * 1024 * 1024
+
+# Map questions' basemap tiles ({z}/{x}/{y} URL template) and the credit the tile provider asks for.
+MAP_TILE_URL = env_str("INCITY_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env_str(
+    "INCITY_MAP_TILE_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+# Boundary files (GeoJSON, GeoPackage, Shapefile zip) and plan images above these are refused.
+BOUNDARY_UPLOAD_MAX_BYTES = env_int("INCITY_BOUNDARY_UPLOAD_MAX_MB", 50, minimum=1) * 1024 * 1024
+PLAN_IMAGE_MAX_BYTES = env_int("INCITY_PLAN_IMAGE_MAX_MB", 10, minimum=1) * 1024 * 1024
 
 # --- analysis (estimates, disclosure control, spatial statistics) ---
 
 # --- exports and background jobs ---
+
+# Background jobs run on django-tasks. "database" queues them in incity's own database
+# (no extra server; `incity worker` runs them, and `incity demo` starts one alongside);
+# "immediate" runs each job in the process that started it (tests and debugging only).
+TASKS_BACKEND = env_choice("INCITY_TASKS_BACKEND", "database", ("database", "immediate"))
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_db.DatabaseBackend"
+            if TASKS_BACKEND == "database"
+            else "django_tasks.backends.immediate.ImmediateBackend"
+        ),
+        "QUEUES": ["default", "exports"],
+    }
+}
+# Finished export files (one per job; a job's file is served only to whoever asked for it).
+EXPORTS_DIR = DATA_DIR / "exports"
+# Submissions read (and rows written) per step of an export; progress is saved after each.
+EXPORT_CHUNK_SIZE = env_int("INCITY_EXPORT_CHUNK_SIZE", 5000, minimum=100)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,12 @@
+"""Background tasks: thin, they unpack ids and call a service (which is idempotent)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task(queue_name="exports")
+def run_export(job_pk: int) -> None:
+    from incity.exports.services import run_export_job
+
+    run_export_job(job_pk=job_pk)

@@ -1228,6 +1228,13 @@ def load_demo_surveys(rng_seed: int = 2026) -> SurveySummary:
     assert version is not None
     rng = random.Random(rng_seed)  # noqa: S311 (synthetic data, not secrets)
     places = [_place(site, rng) for site in SITES]
+    # The demo survey compares the three case neighbourhoods, so its area is all three
+    # (answers outside a project's area are refused).
+    form.project.areas.add(
+        *Area.objects.filter(
+            organisation__slug__in=[site.slug for site in SITES], is_synthetic=True
+        )
+    )
     planned = plan_submissions(version.definition, rng, places)
     results = submission_services.submit_batch(
         acting_user=users[FIELDWORKER],

@@ -94,6 +94,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  demo logins (password '{DEMO_PASSWORD}', demo mode only):")
     for username, description in summary.logins:
         print(f"    {username:<18} {description}")
+    base = f"http://{args.host}:{args.port}"
+    print(f"  collection app (sign in as a collector): {base}/collect/demo-survey/dips_demo/")
+    print(f"  fieldwork, dashboards and maps: {base}/fieldwork/demo-survey/")
     if args.no_serve:
         return 0
     from incity.exports.cli import start_worker_thread

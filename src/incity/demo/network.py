@@ -297,4 +297,7 @@ def load_demo_network() -> DemoSummary:
     summary.organisations = Organisation.objects.filter(is_synthetic=True).count()
     summary.projects = Project.objects.filter(is_synthetic=True).count()
     summary.survey = load_demo_surveys()
+    from incity.demo.collect import load_demo_collection
+
+    load_demo_collection()
     return summary

@@ -120,15 +120,19 @@ def _mount_routers() -> None:
     from incity.exports.api import router as exports_router
     from incity.fieldwork.api import router as fieldwork_router
     from incity.frameworks.api import router as frameworks_router
+    from incity.maps.api import router as maps_router
+    from incity.places.api import router as places_router
     from incity.surveys.api import router as surveys_router
 
     api.add_router("/", accounts_router)
     api.add_router("/frameworks", frameworks_router)
     api.add_router("/", surveys_router)
+    api.add_router("/", places_router)
     api.add_router("/", tables_router)
     api.add_router("/", margins_router)
     api.add_router("/", exports_router)
     api.add_router("/", fieldwork_router)
+    api.add_router("/", maps_router)
 
 
 _mount_routers()

@@ -16,12 +16,16 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("frameworks/", include("incity.frameworks.urls")),
+    # Plan images for map questions: /places/plan-images/<project-slug>/<sha256>.png
+    path("places/", include("incity.places.urls")),
     # OpenRosa for ODK Collect and KoboCollect: /openrosa/<project-slug>/formList, /submission, ...
     path("openrosa/", include("incity.surveys.openrosa.urls")),
     # The offline collection web app: /collect/<project-slug>/<form>/
     path("collect/", include("incity.collect.urls")),
     path("fieldwork/", include("incity.fieldwork.urls")),
     path("exports/", include("incity.exports.urls")),
+    path("dashboards/", include("incity.dashboards.urls")),
+    path("maps/", include("incity.maps.urls")),
     # Survey pages: /projects/<slug>/forms/, /forms/<id>/..., /submissions/<id>/, /withdraw/
     path("", include("incity.surveys.urls")),
     path("", include("incity.web.urls")),

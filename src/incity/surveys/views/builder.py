@@ -119,6 +119,7 @@ def _form_context(user: User, form: Form) -> dict[str, Any]:
         "may_edit": may(user, ProjectAction.EDIT_PROJECT, form),
         "may_read_raw": may(user, ProjectAction.VIEW_RAW_DATA, form),
         "may_export": may(user, ProjectAction.EXPORT_RAW_DATA, form),
+        "may_collect": may(user, ProjectAction.COLLECT, form),
         "tree": tree(definition["children"], definition["default_language"]),
         "questions": count_questions(definition),
         "form_languages": [

@@ -19,6 +19,7 @@ import polars as pl
 import svy
 from scipy import stats
 
+from incity.analysis.estimation.fast import FastResult, fast_estimates
 from incity.analysis.estimation.prepare import (
     GROUP,
     POP_SIZE,
@@ -90,14 +91,46 @@ def estimate(
     prepared = prepare(
         frame, target=target, design=design, adjustment=adjustment, by=by, row_label=row_label
     )
-    sample = _calibrated(_sample(prepared), adjustment)
-    groups = _estimates(sample, prepared, target, by)
+    # The vectorised path computes exactly what svy does (tests/analysis/
+    # test_estimate_fast.py); svy answers whatever it does not cover, and reports
+    # calibration failures in its own words.
+    fast = fast_estimates(
+        prepared,
+        target=target,
+        adjustment=adjustment,
+        by=by,
+        rake_tolerance=RAKE_TOLERANCE,
+        rake_max_iterations=RAKE_MAX_ITERATIONS,
+    )
+    if fast is not None:
+        groups = _fast_groups(fast, prepared, by)
+        sum_of_weights = fast.sum_of_weights
+    else:
+        sample = _calibrated(_sample(prepared), adjustment)
+        groups = _estimates(sample, prepared, target, by)
+        sum_of_weights = float(sample.data[sample.design.wgt].sum())
     return EstimateReport(
         target=target,
         by=by,
         groups=groups,
-        design=_describe(design, adjustment, prepared, sample),
+        design=_describe(design, adjustment, prepared, sum_of_weights),
     )
+
+
+def _fast_groups(fast: FastResult, prepared: Prepared, by: str | None) -> list[GroupEstimate]:
+    counts = _answered_counts(prepared.frame, by)
+    quantile = float(stats.t.ppf(0.5 + CONFIDENCE / 2, prepared.degrees_of_freedom))
+    return [
+        GroupEstimate(
+            group=group,
+            estimate=value,
+            se=se,
+            ci_low=value - quantile * se,
+            ci_high=value + quantile * se,
+            n=counts.get(group, 0),
+        )
+        for group, value, se in zip(fast.groups, fast.estimates, fast.ses, strict=True)
+    ]
 
 
 def _sample(prepared: Prepared) -> Any:
@@ -166,9 +199,8 @@ def _answered_counts(frame: pl.DataFrame, by: str | None) -> dict[str | None, in
 
 
 def _describe(
-    design: Design, adjustment: Adjustment, prepared: Prepared, sample: Any
+    design: Design, adjustment: Adjustment, prepared: Prepared, sum_of_weights: float
 ) -> dict[str, Any]:
-    weights = sample.data[sample.design.wgt]
     described: dict[str, Any] = {
         "weight": design.weight,
         "weights_from": prepared.weights_from,
@@ -179,7 +211,7 @@ def _describe(
         "n_psu": prepared.n_psu,
         "n_strata": prepared.n_strata,
         "df": prepared.degrees_of_freedom,
-        "sum_of_weights": float(weights.sum()),
+        "sum_of_weights": sum_of_weights,
         "variance": VARIANCE_METHOD,
         "interval": f"{CONFIDENCE:.0%} {INTERVAL_METHOD}",
         "adjustment": adjustment.method,

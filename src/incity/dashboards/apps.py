@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class DashboardsConfig(AppConfig):
+    name = "incity.dashboards"
+    label = "dashboards"
+    verbose_name = "Dashboards"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from incity.analysis.scores import (
+    BY_MIGRATION,
+    BY_RESIDENCE,
     NEWCOMERS_AND_LONG_STANDING,
     Summary,
     compare,
@@ -19,6 +21,7 @@ from incity.analysis.scores import (
     person_scores,
     scored_items,
     summarise,
+    two_way_groups,
 )
 from incity.errors import InvalidInput
 from incity.surveys.definition import FormDefinition, elements_by_name
@@ -169,6 +172,15 @@ def test_the_two_way_view_puts_newcomers_beside_long_standing_residents() -> Non
     )
     assert group_of({"bg_born_here": "no", "bg_arrival": "years_11_20"}, groups) is None
     assert group_of({"bg_born_here": "prefer_not_to_say"}, groups) is None
+
+
+def test_the_two_way_view_splits_by_migration_only_where_those_answers_may_be_analysed() -> None:
+    assert two_way_groups({"bg_born_here", "bg_arrival", "nbh_years"}) is BY_MIGRATION
+    assert two_way_groups({"nbh_years", "bg_gender"}) is BY_RESIDENCE
+    assert two_way_groups({"bg_gender"}) is None
+    assert group_of({"nbh_years": "whole_life"}, BY_RESIDENCE.groups) == "long-standing residents"
+    assert group_of({"nbh_years": "years_1_to_5"}, BY_RESIDENCE.groups) == "newcomers"
+    assert group_of({"nbh_years": "years_6_to_10"}, BY_RESIDENCE.groups) is None
 
 
 def test_a_clear_fall_between_waves_is_called_worse() -> None:

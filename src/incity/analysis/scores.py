@@ -225,17 +225,56 @@ def group_of(answers: Mapping[str, Any], groups: Mapping[str, Sequence[Condition
     return None
 
 
-# The two-way view's default groups, on the module library's background questions:
-# people who arrived in the last ten years beside those born here or here for over 20.
-NEWCOMERS_AND_LONG_STANDING: dict[str, list[dict[str, list[str]]]] = {
-    "newcomers": [
-        {"bg_born_here": ["no"], "bg_arrival": ["within_last_year", "years_1_5", "years_6_10"]}
-    ],
-    "long-standing residents": [
-        {"bg_born_here": ["yes"]},
-        {"bg_born_here": ["no"], "bg_arrival": ["over_20_years"]},
-    ],
-}
+@dataclass(frozen=True)
+class TwoWayGroups:
+    """How the two-way view splits people, and the sentence that says so."""
+
+    groups: dict[str, list[dict[str, list[str]]]]
+    description: str
+
+    @property
+    def questions(self) -> set[str]:
+        return {
+            question
+            for alternatives in self.groups.values()
+            for a in alternatives
+            for question in a
+        }
+
+
+# By migration: the module library's background questions. They are sensitive by default
+# (encrypted, never analysed), so this applies only where a city has decided otherwise.
+BY_MIGRATION = TwoWayGroups(
+    groups={
+        "newcomers": [
+            {"bg_born_here": ["no"], "bg_arrival": ["within_last_year", "years_1_5", "years_6_10"]}
+        ],
+        "long-standing residents": [
+            {"bg_born_here": ["yes"]},
+            {"bg_born_here": ["no"], "bg_arrival": ["over_20_years"]},
+        ],
+    },
+    description="Newcomers: born abroad and arrived in the last ten years. Long-standing "
+    "residents: born here, or arrived over 20 years ago.",
+)
+# By time in the neighbourhood (nbh_years), which is not sensitive: the default.
+BY_RESIDENCE = TwoWayGroups(
+    groups={
+        "newcomers": [{"nbh_years": ["under_1_year", "years_1_to_5"]}],
+        "long-standing residents": [{"nbh_years": ["over_10_years", "whole_life"]}],
+    },
+    description="Newcomers: living in the neighbourhood for up to five years. Long-standing "
+    "residents: for over ten years or their whole life.",
+)
+NEWCOMERS_AND_LONG_STANDING = BY_MIGRATION.groups
+
+
+def two_way_groups(analysable: set[str]) -> TwoWayGroups | None:
+    """By migration where those answers may be analysed, else by time in the area."""
+    for choice in (BY_MIGRATION, BY_RESIDENCE):
+        if choice.questions <= analysable:
+            return choice
+    return None
 
 
 def compare(earlier: Summary, later: Summary) -> Change:

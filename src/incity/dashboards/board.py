@@ -35,9 +35,9 @@ from incity.errors import InvalidInput, NotFound
 from incity.surveys.models import Form
 
 TWO_WAY_UNAVAILABLE = (
-    "Newcomers beside long-standing residents needs the answers to bg_born_here and "
-    "bg_arrival; this form lacks them or marks them sensitive, and sensitive answers never "
-    "reach analysis."
+    "Newcomers beside long-standing residents needs the answers to nbh_years (time in the "
+    "neighbourhood), or to bg_born_here and bg_arrival where they are not marked sensitive "
+    "(sensitive answers never reach analysis); this form has neither."
 )
 FIXED_CHARTS = ("responses-over-time", "responses-by-collector", "domain-scores", "two-way")
 

@@ -290,20 +290,18 @@ def domain_scores(view: View, people: Sequence[Person]) -> Chart | None:
 
 
 def two_way(view: View, people: Sequence[Person]) -> Chart | None:
-    """Newcomers beside long-standing residents, per domain (scores.NEWCOMERS_AND_LONG_STANDING)."""
+    """Newcomers beside long-standing residents, per domain (scores.two_way_groups)."""
     items = scored(view.form)
-    needed = {q for alts in scores.NEWCOMERS_AND_LONG_STANDING.values() for a in alts for q in a}
-    if not items or not needed <= set(view.questions.choice):
+    split = scores.two_way_groups(set(view.questions.choice))
+    if not items or split is None:
         return None
-    groups: dict[str, list[Mapping[str, Any]]] = {
-        name: [] for name in scores.NEWCOMERS_AND_LONG_STANDING
-    }
+    groups: dict[str, list[Mapping[str, Any]]] = {name: [] for name in split.groups}
     everyone: list[Mapping[str, Any]] = []
     for person in people:
         if not meets(person, view.filters, view.questions):
             continue
         everyone.append(person.answers)
-        label = scores.group_of(person.answers, scores.NEWCOMERS_AND_LONG_STANDING)
+        label = scores.group_of(person.answers, split.groups)
         if label is not None:
             groups[label].append(person.answers)
     summaries = {label: scores.domain_scores(items, answers) for label, answers in groups.items()}
@@ -329,11 +327,7 @@ def two_way(view: View, people: Sequence[Person]) -> Chart | None:
         categories=tuple(labels[d] for d in overall),
         series=tuple(Series(label, tuple(values)) for label, values in columns.items()),
         unit="score (0-100)",
-        notes=(
-            *view.notes(),
-            "Newcomers: born abroad and arrived in the last ten years. Long-standing residents: "
-            "born here, or arrived over 20 years ago.",
-        ),
+        notes=(*view.notes(), split.description),
         maximum=100.0,
     )
 

@@ -43,10 +43,13 @@ def test_the_demo_analysis_needs_the_demo_form_first(db: None) -> None:
         load_demo_analysis()
 
 
-def test_the_demo_margins_cover_every_age_band_of_the_three_neighbourhoods() -> None:
+def test_the_demo_margins_cover_every_age_band_and_neighbourhood_with_one_total() -> None:
     margins = demo_margins()
-    assert [m.level for m in margins] == list(AGE_BANDS)
-    assert sum(m.total for m in margins) == 31_900
+    by_age = [m for m in margins if m.variable == "bg_age"]
+    by_place = [m for m in margins if m.variable == "home_neighbourhood"]
+    assert [m.level for m in by_age] == list(AGE_BANDS)
+    assert [m.level for m in by_place] == ["birmingham", "bochum", "gothenburg"]
+    assert sum(m.total for m in by_age) == sum(m.total for m in by_place) == 31_900
 
 
 def test_a_wave_with_only_one_date_range_is_refused(cast: Cast, form: Form) -> None:

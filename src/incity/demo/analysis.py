@@ -3,7 +3,8 @@
 The demo loader calls `load_demo_analysis()` after `load_demo_surveys()`. The
 margins are invented: residents aged 16 and over of the three case
 neighbourhoods (one per case site), by the DiPS age band, added up for the
-demo survey that spans all three. They are stored through the margins service
+demo survey that spans all three, and per neighbourhood (the form's
+home_neighbourhood question). They are stored through the margins service
 (checked and audited like any project's) and flagged synthetic, so every page
 that shows them, or an estimate weighted to them, says so.
 """
@@ -15,7 +16,7 @@ from django.conf import settings
 from incity.accounts.audit import Origin
 from incity.analysis.margins_services import MarginRow, replace_margins
 from incity.analysis.models import PopulationMargin
-from incity.demo.surveys import AGE_BANDS, FORM_ID, PROJECT_SLUG
+from incity.demo.surveys import AGE_BANDS, FORM_ID, NEIGHBOURHOOD_QUESTION, PROJECT_SLUG
 from incity.errors import Conflict, Forbidden
 from incity.surveys.models import Form
 
@@ -34,8 +35,8 @@ NEIGHBOURHOOD_POPULATIONS: dict[str, tuple[int, ...]] = {
 
 
 def demo_margins() -> list[MarginRow]:
-    """The three neighbourhoods' invented populations added up per age band."""
-    return [
+    """The invented populations by age band (the three added up) and by neighbourhood."""
+    by_age = [
         MarginRow(
             variable=VARIABLE,
             level=band,
@@ -43,6 +44,12 @@ def demo_margins() -> list[MarginRow]:
         )
         for index, band in enumerate(AGE_BANDS)
     ]
+    # Both variables add up to the same population, so estimates can be raked to both.
+    by_neighbourhood = [
+        MarginRow(variable=NEIGHBOURHOOD_QUESTION, level=site, total=float(sum(counts)))
+        for site, counts in NEIGHBOURHOOD_POPULATIONS.items()
+    ]
+    return by_age + by_neighbourhood
 
 
 def load_demo_analysis() -> None:

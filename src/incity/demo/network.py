@@ -297,7 +297,9 @@ def load_demo_network() -> DemoSummary:
     summary.organisations = Organisation.objects.filter(is_synthetic=True).count()
     summary.projects = Project.objects.filter(is_synthetic=True).count()
     summary.survey = load_demo_surveys()
+    from incity.demo.analysis import load_demo_analysis
     from incity.demo.collect import load_demo_collection
 
     load_demo_collection()
+    load_demo_analysis()
     return summary

@@ -22,6 +22,7 @@ finds the form with its submissions and changes nothing.
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 import re
@@ -547,6 +548,7 @@ class AnswerMaker:
             if repeat_path:
                 self.repeats[element["name"]] = repeat_path
         self.specific: dict[str, Callable[[Person, dict[str, Any], _Place], Any]] = {
+            NEIGHBOURHOOD_QUESTION: lambda p, a, s: s.site.slug,
             "bg_gender": lambda p, a, s: p.gender,
             "bg_age": lambda p, a, s: p.age_band,
             "bg_children": lambda p, a, s: "yes" if p.children else "no",
@@ -1167,6 +1169,39 @@ def synthetic_answer_sets(
     return sets
 
 
+# The survey compares three neighbourhoods, so it asks which one the respondent lives in:
+# the dashboards break figures down by it (a choice question named *_neighbourhood).
+NEIGHBOURHOOD_QUESTION = "home_neighbourhood"
+NEIGHBOURHOOD_CHOICES = {
+    "birmingham": "Demo Quarter, Birmingham (synthetic)",
+    "bochum": "Demo-Viertel, Bochum (synthetic)",
+    "gothenburg": "Demokvarteret, Gothenburg (synthetic)",
+}
+
+
+def with_neighbourhood_question(definition: FormDefinition) -> FormDefinition:
+    """The composed definition with 'Which neighbourhood do you live in?' first in it."""
+    question: Element = {
+        "type": "select_one",
+        "name": NEIGHBOURHOOD_QUESTION,
+        "list_name": NEIGHBOURHOOD_QUESTION,
+        "required": True,
+        "label": {
+            EN: "Which neighbourhood do you live in?",
+            DE: "In welchem Viertel wohnen Sie?",
+            SV: "I vilket kvarter bor du?",
+        },
+    }
+    choices = [
+        {"name": slug, "label": {EN: label, DE: label, SV: label}}
+        for slug, label in NEIGHBOURHOOD_CHOICES.items()
+    ]
+    changed = copy.deepcopy(definition)
+    changed["children"].insert(0, question)
+    changed["choices"][NEIGHBOURHOOD_QUESTION] = choices  # type: ignore[assignment]
+    return changed
+
+
 def _form(lead: User) -> Form:
     form = Form.objects.filter(project__slug=PROJECT_SLUG, form_id=FORM_ID).first()
     if form is None:
@@ -1181,6 +1216,12 @@ def _form(lead: User) -> Form:
             consent_required=True,
         )
     if not form.versions.exists():
+        form_services.update_draft(
+            acting_user=lead,
+            origin=ORIGIN,
+            form_pk=form.pk,
+            definition=with_neighbourhood_question(form.draft),
+        )
         form_services.publish_form(acting_user=lead, origin=ORIGIN, form_pk=form.pk)
         form.refresh_from_db()
     return form

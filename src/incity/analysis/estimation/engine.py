@@ -118,7 +118,7 @@ def estimate(
 
 
 def _fast_groups(fast: FastResult, prepared: Prepared, by: str | None) -> list[GroupEstimate]:
-    counts = _answered_counts(prepared.frame, by)
+    counts = prepared.answered_counts()
     quantile = float(stats.t.ppf(0.5 + CONFIDENCE / 2, prepared.degrees_of_freedom))
     return [
         GroupEstimate(

@@ -27,25 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
-import polars as pl
 from svy.core._check import margin_totals_check
 from svy_rs._internal import rake as svy_rake
 
-from incity.analysis.estimation.prepare import (
-    GROUP,
-    POP_SIZE,
-    PSU,
-    STRATUM,
-    WEIGHT,
-    Prepared,
-    Y,
-    margin_column,
-)
+from incity.analysis.estimation.prepare import Codes, Floats, Prepared, margin_column
 from incity.analysis.estimation.spec import Adjustment, Target
-
-Floats = npt.NDArray[np.float64]
-Codes = npt.NDArray[np.int64]
 
 # The raking sweep stops when a pass moves no score by more than this, relative to
 # the scores' size: svy's converged sweep agrees with ours to the last digits.
@@ -73,27 +59,27 @@ def fast_estimates(
     rake_max_iterations: int,
 ) -> FastResult | None:
     """The estimates, or None where svy must answer (it then reports the problem)."""
-    frame = prepared.frame
-    weights = frame[WEIGHT].to_numpy().astype(np.float64)
+    weights = prepared.weights
     cells: Codes | None = None
     if adjustment.method == "poststratify":
         margin = adjustment.margins[0]
-        cells, levels = _codes(frame[margin_column(margin)])
+        coded = prepared.margins[margin_column(margin)]
+        cells, levels = coded.codes, coded.labels
         totals = np.array([margin.totals[level] for level in levels])
         weights = weights * (totals / _bincount(cells, weights, len(levels)))[cells]
     elif adjustment.method == "rake":
-        raked = _raked(weights, adjustment, frame, rake_tolerance, rake_max_iterations)
+        raked = _raked(weights, adjustment, prepared, rake_tolerance, rake_max_iterations)
         if raked is None:
             return None
         weights, cells = raked
 
-    y = frame[Y].to_numpy().astype(np.float64)
+    y = prepared.y
     answered = ~np.isnan(y)
-    if by is not None:
-        group, labels = _codes(frame[GROUP])
-        names: list[str | None] = list(labels)
+    if by is not None and prepared.group is not None:
+        group = prepared.group.codes
+        names: list[str | None] = list(prepared.group.labels)
     else:
-        group, names = np.zeros(frame.height, dtype=np.int64), [None]
+        group, names = np.zeros(len(y), dtype=np.int64), [None]
     n_groups = len(names)
     values = np.where(answered, y, 0.0)
     domain_weights = np.where(answered, weights, 0.0)
@@ -120,19 +106,10 @@ def fast_estimates(
     )
 
 
-def _codes(series: pl.Series) -> tuple[Codes, list[str]]:
-    """Integer codes 0..k-1 in sorted label order, and the labels."""
-    text = series.cast(pl.String)
-    labels = sorted(str(v) for v in text.unique().to_list())
-    # An Enum's physical codes are positions in its (sorted) level list.
-    codes = text.cast(pl.Enum(labels)).to_physical().to_numpy()
-    return codes.astype(np.int64), labels
-
-
 def _raked(
     weights: Floats,
     adjustment: Adjustment,
-    frame: pl.DataFrame,
+    prepared: Prepared,
     tolerance: float,
     max_iterations: int,
 ) -> tuple[Floats, Codes] | None:
@@ -141,10 +118,10 @@ def _raked(
         return None
     indices, targets, sizes = [], [], []
     for margin in adjustment.margins:
-        codes, levels = _codes(frame[margin_column(margin)])
-        indices.append(codes)
-        targets.append(np.array([margin.totals[level] for level in levels], dtype=np.float64))
-        sizes.append(len(levels))
+        coded = prepared.margins[margin_column(margin)]
+        indices.append(coded.codes)
+        targets.append(np.array([margin.totals[level] for level in coded.labels], dtype=np.float64))
+        sizes.append(len(coded.labels))
     raked = svy_rake(
         weights.reshape(-1, 1), indices, targets, None, None, tolerance, max_iterations
     )
@@ -168,31 +145,34 @@ def _unit_totals(
     cells: Codes | None,
     adjustment: Adjustment,
 ) -> tuple[Floats, Codes]:
-    """PSU (or row) totals of the calibrated scores, one column per group, and their stratum."""
-    frame = prepared.frame
-    stratum, _ = _codes(frame[STRATUM])
-    if prepared.has_psu:
-        unit, _ = _codes(frame[PSU])
+    """PSU (or row) totals of the calibrated scores, one row per group, and their stratum.
+
+    Groups are rows so that each group's totals lie contiguous: without PSUs there
+    is a total per respondent and group, and strided columns cost seconds there.
+    """
+    stratum = prepared.stratum.codes
+    if prepared.units is not None:
+        unit = prepared.units
         n_units = int(unit.max()) + 1
         unit_stratum = np.zeros(n_units, dtype=np.int64)
         unit_stratum[unit] = stratum
     else:
         unit, n_units, unit_stratum = np.arange(len(weights)), len(weights), stratum
     weighted = weights * scores
-    totals = _bincount(unit * n_groups + group, weighted, n_units * n_groups).reshape(
-        n_units, n_groups
+    totals = _bincount(group * n_units + unit, weighted, n_units * n_groups).reshape(
+        n_groups, n_units
     )
     if cells is None:
         return totals, unit_stratum
     shift = _calibration_shift(adjustment, weights, scores, weighted, group, n_groups, cells)
     # Each row's score loses w_i * shift[cell_i, :]; summed over a unit that is the
     # unit's weight in each cell times the cell's shift.
-    if prepared.has_psu:
+    if prepared.units is not None:
         n_cells = shift.shape[0]
         unit_cell_weights = _bincount(unit * n_cells + cells, weights, n_units * n_cells)
-        totals -= unit_cell_weights.reshape(n_units, n_cells) @ shift
+        totals -= (unit_cell_weights.reshape(n_units, n_cells) @ shift).T
     else:
-        totals -= weights[:, None] * shift[cells]
+        totals -= shift[cells].T * weights[None, :]
     return totals, unit_stratum
 
 
@@ -249,17 +229,22 @@ def _margin_levels(n_cells: int, sizes: list[int]) -> list[Codes]:
 
 
 def _variance(prepared: Prepared, totals: Floats, unit_stratum: Codes) -> Floats:
-    """With-replacement variance of the unit totals within strata, with the FPC."""
+    """With-replacement variance of the unit totals (one row per group) within strata,
+    with the FPC."""
     n_strata = int(unit_stratum.max()) + 1
     units = _bincount(unit_stratum, minlength=n_strata).astype(np.float64)
-    sums = _sum_by(unit_stratum, totals, n_strata)
-    centred = totals - (sums / units[:, None])[unit_stratum]
-    squares = _sum_by(unit_stratum, centred * centred, n_strata)
+    n_groups = totals.shape[0]
+    squares = np.zeros((n_strata, n_groups))
+    # One group at a time: without PSUs a unit is a row, and a million-by-groups
+    # temporary per step would cost more than the arithmetic.
+    for j in range(n_groups):
+        means = _bincount(unit_stratum, totals[j], n_strata) / units
+        centred = totals[j] - (means[0] if n_strata == 1 else means[unit_stratum])
+        squares[:, j] = _bincount(unit_stratum, centred * centred, n_strata)
     factor = np.where(units > 1, units / np.maximum(units - 1, 1), 0.0)
-    if prepared.fpc_applied:
-        stratum, _ = _codes(prepared.frame[STRATUM])
+    if prepared.population is not None:
         population = np.zeros(n_strata)
-        population[stratum] = prepared.frame[POP_SIZE].to_numpy()
+        population[prepared.stratum.codes] = prepared.population
         factor = factor * (1 - units / population)
     result: Floats = (factor[:, None] * squares).sum(axis=0)
     return result
@@ -267,12 +252,13 @@ def _variance(prepared: Prepared, totals: Floats, unit_stratum: Codes) -> Floats
 
 def _sum_by(codes: Codes, matrix: Floats, n_codes: int) -> Floats:
     """Column sums of `matrix` within each code (a loop over the few columns only)."""
+    columns = matrix.T
     return np.stack(
-        [_bincount(codes, matrix[:, j], n_codes) for j in range(matrix.shape[1])], axis=1
+        [_bincount(codes, columns[j], n_codes) for j in range(matrix.shape[1])], axis=1
     ).reshape(n_codes, matrix.shape[1])
 
 
 def _bincount(codes: Codes, weights: Floats | None = None, minlength: int = 0) -> Floats:
     """np.bincount as floats (its stubs type a weighted count as integers)."""
-    counted: Floats = np.bincount(codes, weights, minlength).astype(np.float64)
+    counted: Floats = np.bincount(codes, weights, minlength).astype(np.float64, copy=False)
     return counted

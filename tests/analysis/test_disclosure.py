@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from incity.analysis import disclosure
 from incity.analysis.disclosure import (
     TOTAL,
     CountTable,
@@ -288,3 +289,24 @@ def test_multiple_choice_margins_need_not_add_up() -> None:
     published = protect_table(table, threshold=10)
     assert published.entry(TOTAL, "g").count == 20
     assert published.suppressed() == []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    counts=st.lists(SMALLISH, min_size=1, max_size=8),
+    threshold=st.sampled_from([2, 3, 5, 10]),
+)
+def test_one_line_in_closed_form_publishes_what_the_linear_programme_would(
+    counts: list[int], threshold: int
+) -> None:
+    cells = {f"cell{i}": count for i, count in enumerate(counts)}
+    fast = protect_cells(cells, threshold=threshold)
+    disclosure.CLOSED_FORM_FOR_ONE_LINE = False
+    try:
+        slow = protect_cells(cells, threshold=threshold)
+    finally:
+        disclosure.CLOSED_FORM_FOR_ONE_LINE = True
+    assert fast.entries == slow.entries
+    table = count_table(cells, rows=list(cells))
+    _assert_no_small_count_shown(table, fast, threshold)
+    _assert_no_line_has_one_hidden(fast)

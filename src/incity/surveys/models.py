@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -307,3 +309,44 @@ class WithdrawnInstance(models.Model):
 
     def __str__(self) -> str:
         return self.instance_id
+
+
+def _attachment_path(instance: SubmissionAttachment, filename: str) -> str:
+    # Per project and submission, so a project's files can be found (and removed) together.
+    submission = instance.submission
+    return f"submissions/{submission.project_id}/{submission.pk}/{filename}"
+
+
+class SubmissionAttachment(models.Model):
+    """A file a submission's answers name (a photo, a recording), as received from the device."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
+    # The name the answers use; the stored path may differ where the storage renames.
+    filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to=_attachment_path, max_length=400)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField()
+    # OpenRosa identifies files by MD5; this is a checksum, not security.
+    md5 = models.CharField(max_length=32)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["submission", "filename"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "filename"], name="attachment_filename_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+@receiver(post_delete, sender=SubmissionAttachment)
+def _remove_attachment_file(sender: Any, instance: SubmissionAttachment, **kwargs: Any) -> None:
+    # Rows go with their submission (withdrawal, deletion) through on_delete=CASCADE, which no
+    # service sees; the file is a respondent's photo and must go too, once the delete commits.
+    name = instance.file.name
+    storage = instance.file.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))

@@ -7,7 +7,8 @@ in a fresh subprocess, so its peak memory (ru_maxrss, the whole process with
 Django loaded) is its own. Baselines, in the same run: the naive export that
 loads every submission through the ORM and writes row by row (CSV with
 csv.writer, Parquet through a pandas DataFrame of all rows, XLSX with openpyxl's
-normal workbook). XLSX runs on at most INCITY_BENCH_XLSX_SUBMISSIONS (default
+normal workbook); and the same export with the columnar path switched off (the
+row-by-row path every format has). XLSX runs on at most INCITY_BENCH_XLSX_SUBMISSIONS (default
 100,000) because it is several times slower per cell than the other formats.
 """
 
@@ -131,8 +132,11 @@ _EXPORT = """
 import django, json, resource, sys, time
 from pathlib import Path
 django.setup()
+from incity.exports import columnar
 from incity.exports.engine import ExportOptions, plan_export, write
 from incity.surveys.models import Form
+if sys.argv[4:] == ["rows"]:
+    columnar.supported = lambda *args: False
 form = Form.objects.get(pk=int(sys.argv[1]))
 start = time.perf_counter()
 plan = plan_export(form, ExportOptions(format=sys.argv[2]))
@@ -171,13 +175,13 @@ print(json.dumps({"ms": (time.perf_counter() - start) * 1000, "rows": len(every)
 
 
 def _measure(
-    script: str, form_pk: int, fmt: str, folder: Path, limit: int | None
+    script: str, form_pk: int, fmt: str, folder: Path, path: str = "columnar"
 ) -> dict[str, float]:
     out = folder / f"{'naive' if script is _NAIVE else 'incity'}.{fmt}"
     out.unlink(missing_ok=True)
     environment = dict(os.environ)
     completed = subprocess.run(
-        [sys.executable, "-c", script, str(form_pk), fmt, str(out)],
+        [sys.executable, "-c", script, str(form_pk), fmt, str(out), path],
         capture_output=True, text=True, env=environment, check=False,
     )  # fmt: skip
     if completed.returncode != 0:
@@ -195,20 +199,29 @@ def run() -> list[Row]:
     folder = Path(tempfile.mkdtemp(prefix="incity-exports-bench-"))
     rows: list[Row] = []
     for fmt in ("csv", "parquet"):
-        mine = _measure(_EXPORT, form_pk, fmt, folder, None)
-        naive = _measure(_NAIVE, form_pk, fmt, folder, None)
+        mine = _measure(_EXPORT, form_pk, fmt, folder)
+        by_rows = _measure(_EXPORT, form_pk, fmt, folder, "rows")
+        naive = _measure(_NAIVE, form_pk, fmt, folder)
         rows.append(
             Row(
-                f"export {fmt}, {count:,} submissions x {QUESTIONS} questions "
+                f"export {fmt}, {count:,} submissions x {QUESTIONS} questions, columnar path "
                 f"(peak RSS {mine['peak_mb']:.0f} MB vs naive {naive['peak_mb']:.0f} MB)",
                 mine["ms"],
                 naive["ms"],
             )
         )
+        rows.append(
+            Row(
+                f"export {fmt}, {count:,} submissions, row-by-row path (peak RSS "
+                f"{by_rows['peak_mb']:.0f} MB)",
+                by_rows["ms"],
+                naive["ms"],
+            )
+        )
     # XLSX on its own (smaller) form so the row count is the one reported.
     xlsx_form = form_pk if xlsx_count == count else _xlsx_form(form_pk, xlsx_count)
-    mine = _measure(_EXPORT, xlsx_form, "xlsx", folder, None)
-    naive = _measure(_NAIVE, xlsx_form, "xlsx", folder, None)
+    mine = _measure(_EXPORT, xlsx_form, "xlsx", folder)
+    naive = _measure(_NAIVE, xlsx_form, "xlsx", folder)
     rows.append(
         Row(
             f"export xlsx, {xlsx_count:,} submissions x {QUESTIONS} questions "

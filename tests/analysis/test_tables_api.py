@@ -235,3 +235,25 @@ def test_a_new_submission_shows_in_the_next_table(cast: Cast, form: Form) -> Non
     stored(form, cast.fieldworker, tenure="owner", barriers=["no_time"], rent=None)
     body = _get(cast.researcher, form, "rows=tenure&scope=raw").json()
     assert _cells(body)[("owner", None)]["count"] == 13
+
+
+def test_a_repeated_published_table_comes_from_the_cache_until_the_data_changes(
+    cast: Cast, form: Form, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from incity.analysis import query
+
+    calls: list[object] = []
+    counted = query.grouped_counts
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return counted(*args, **kwargs)
+
+    monkeypatch.setattr(query, "grouped_counts", counting)
+    first = _get(cast.viewer, form, "rows=tenure").json()
+    assert _get(cast.viewer, form, "rows=tenure").json() == first
+    assert len(calls) == 1
+    stored(form, cast.fieldworker, tenure="owner", barriers=["no_time"], rent=None)
+    after = _get(cast.viewer, form, "rows=tenure").json()
+    assert len(calls) == 2
+    assert after != first  # 13 owners now, computed afresh

@@ -16,10 +16,14 @@ neighbourhood is tabulated through the form's own neighbourhood question.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
+
+from django.core.cache import cache
 
 from incity.accounts.audit import Origin, record
 from incity.accounts.models import AuditKind, User
@@ -129,11 +133,19 @@ def cross_table(user: User, origin: Origin, form_pk: int, request: TableRequest)
     form = queries.get_form(user, form_pk, action)
     questions = _Questions.of(form)
     table_query = _parse(request, questions)
-    counts = query.grouped_counts(query.snapshot(form), table_query)
+    snapshot = query.snapshot(form)
+    threshold = form.project.disclosure_threshold
+    # A published table depends only on the snapshot (named by the data's fingerprint),
+    # the request and the threshold: the gate's audit is the costly part, done once.
+    published_key = _published_key(snapshot.name, threshold, request)
+    if request.scope != "raw":
+        remembered = cache.get(published_key)
+        if remembered is not None:
+            return cast(dict[str, Any], remembered)
+    counts = query.grouped_counts(snapshot, table_query)
     rows = _levels(questions, table_query.rows.name, counts, 0)
     cols = _levels(questions, table_query.cols.name, counts, 1) if table_query.cols else []
     conditions = len(table_query.conditions())
-    threshold = form.project.disclosure_threshold
     notes = [
         "Counts are people: a person with several choices counts once in a total.",
         "Rejected submissions are left out.",
@@ -160,9 +172,19 @@ def cross_table(user: User, origin: Origin, form_pk: int, request: TableRequest)
             "be worked out from totals or from the same table without a filter ('secondary'); "
             "percentages of hidden counts are hidden too ('derived')."
         )
-    return _output(
+    published = _output(
         _table(counts, rows, cols, everything), protected, questions, request, threshold, notes
     )
+    cache.set(published_key, published, PUBLISHED_CACHE_SECONDS)
+    return published
+
+
+PUBLISHED_CACHE_SECONDS = 24 * 3600
+
+
+def _published_key(snapshot_name: str, threshold: int, request: TableRequest) -> str:
+    described = json.dumps([snapshot_name, threshold, _described(request)], sort_keys=True)
+    return "tables:" + hashlib.sha256(described.encode("utf-8")).hexdigest()
 
 
 def _described(request: TableRequest) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 
 from incity.errors import Conflict, InvalidInput
-from incity.exports import source
+from incity.exports import columnar, source
 from incity.exports.layout import CellMode, Layout, build_layout
 from incity.exports.models import ExportFormat, LabelMode
 from incity.exports.writers import ONE_TABLE_FORMATS, WriterOptions, open_writer
@@ -176,6 +176,10 @@ def write(plan: Plan, path: Path, progress: Progress | None = None) -> int:
     os.close(descriptor)
     temporary = Path(temporary_name)
     options = WriterOptions(mode=cell_mode(plan.options), title=plan.form.title)
+    if columnar.supported(
+        plan.layout, plan.options.format, options.mode, plan.options.include_sensitive
+    ):
+        return _write_columnar(plan, options, temporary, path, progress)
     maker = source.RowMaker(plan.layout, options.mode)
     writer = open_writer(plan.options.format, temporary, plan.layout, options)
     done = 0
@@ -199,6 +203,21 @@ def write(plan: Plan, path: Path, progress: Progress | None = None) -> int:
         os.replace(temporary, path)
     except BaseException:
         writer.discard()
+        temporary.unlink(missing_ok=True)
+        raise
+    return done
+
+
+def _write_columnar(
+    plan: Plan, options: WriterOptions, temporary: Path, path: Path, progress: Progress | None
+) -> int:
+    """The columnar path (exports/columnar.py): the same file, whole columns at a time."""
+    write_file = columnar.write_csv if plan.options.format == "csv" else columnar.write_parquet
+    pages = source.raw_chunks(plan.form, plan.options.since, chunk_size=settings.EXPORT_CHUNK_SIZE)
+    try:
+        done = write_file(temporary, plan.layout, options.mode, pages, progress)
+        os.replace(temporary, path)
+    except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     return done

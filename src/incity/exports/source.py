@@ -50,6 +50,15 @@ def chunks(
     form: Form, since: datetime | None, *, include_sensitive: bool, chunk_size: int
 ) -> Iterator[list[SourceRow]]:
     """The form's submissions in id order, `chunk_size` at a time."""
+    for page in raw_chunks(form, since, chunk_size=chunk_size):
+        yield [_row(values, include_sensitive) for values in page]
+
+
+def raw_chunks(
+    form: Form, since: datetime | None, *, chunk_size: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The same pages as plain tuples: the metadata, the answers as JSON text (index 8)
+    and the encrypted sensitive answers (index 9), for the columnar path."""
     query = (
         submissions(form, since)
         .annotate(raw_answers=Cast("answers", output_field=TextField()))
@@ -73,9 +82,14 @@ def chunks(
         if not page:
             return
         last = page[-1][0]
-        yield [_row(values, include_sensitive) for values in page]
+        yield page
         if len(page) < chunk_size:
             return
+
+
+def to_source_row(values: tuple[Any, ...]) -> SourceRow:
+    """A raw page row as the row path's SourceRow, sensitive answers left out."""
+    return _row(values, False)
 
 
 def _row(values: tuple[Any, ...], include_sensitive: bool) -> SourceRow:

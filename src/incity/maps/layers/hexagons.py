@@ -87,10 +87,16 @@ def count_cells(
         codes = np.zeros(cells.size, dtype=np.int64)
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     if cells.size:
-        pairs = np.stack([cells, codes.astype(np.uint64)], axis=1)
-        unique, tally = np.unique(pairs, axis=0, return_counts=True)
-        for (cell, code), n in zip(unique.tolist(), tally.tolist(), strict=True):
-            counts[h3int.int_to_str(cell)][categories[code]] = n
+        # Sort the cells alone and count (cell, category) pairs by bincount: np.unique over
+        # rows of pairs sorts a million of them as opaque records, some ten times slower.
+        unique, inverse = np.unique(cells, return_inverse=True)
+        width = len(categories)
+        tally = np.bincount(inverse.ravel() * width + codes, minlength=unique.size * width)
+        for cell, row in zip(unique.tolist(), tally.reshape(-1, width).tolist(), strict=True):
+            name = h3int.int_to_str(cell)
+            for code, n in enumerate(row):
+                if n:
+                    counts[name][categories[code]] = n
     return CellCounts(resolution, categories, dict(counts))
 
 

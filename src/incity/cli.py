@@ -339,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     register_stats_commands(commands)
     register_export_commands(commands)
 
+    from incity.maps.cli import register as register_map_commands
+
+    register_map_commands(commands)
+
     manage = commands.add_parser("manage", help="run any Django management command")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=cmd_manage)

@@ -254,6 +254,26 @@ class SubmissionRevision(models.Model):
         return f"{self.submission_id} r{self.number}"
 
 
+class FormDataState(models.Model):
+    """A counter that changes whenever a form's submissions do (new, edited, reviewed,
+    withdrawn, re-split for sensitivity).
+
+    Derived stores (the analysis snapshot, the export column store, map layers) compare
+    it with the value they were built at, so that a freshness check costs one indexed
+    read however many submissions the form has. It is its own table, not a field of
+    `Form`, so that saving a form loaded earlier can never set the counter back.
+    Bumped only by `services.data_state.bump` in the transaction of the change.
+    """
+
+    form = models.OneToOneField(
+        Form, primary_key=True, on_delete=models.CASCADE, related_name="data_state"
+    )
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.form_id}@{self.version}"
+
+
 class Answer(models.Model):
     """One typed value of a submission, derived from the raw answers (rebuildable)."""
 
@@ -270,6 +290,11 @@ class Answer(models.Model):
     geometry: models.JSONField[Any] = models.JSONField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
+    # The project area holding the representative point (lat, lon) of a geometry answer;
+    # derived by `places.assignment`, refreshed whenever the project's areas change.
+    area = models.ForeignKey(
+        "places.Area", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["form", "name"])]

@@ -16,7 +16,13 @@ from incity.accounts.models import AuditKind, User
 from incity.accounts.permissions import ProjectAction
 from incity.errors import InvalidInput, NotFound
 from incity.surveys.crypto import decrypt_json
-from incity.surveys.models import Form, FormVersion, Submission, SubmissionRevision
+from incity.surveys.models import (
+    Form,
+    FormDataState,
+    FormVersion,
+    Submission,
+    SubmissionRevision,
+)
 from incity.surveys.validation import merge_sensitive
 
 
@@ -37,6 +43,16 @@ def get_form(user: AnyUser | None, form_pk: int, action: ProjectAction) -> Form:
         except NotFound:
             raise NotFound(f"No form {form_pk} among yours.", form=form_pk) from None
     return form
+
+
+def data_version(form: Form | int) -> int:
+    """The form's data counter (0 before its first submission): one indexed read.
+
+    Derived stores keep the value they were built at; equal means still current.
+    """
+    form_id = form if isinstance(form, int) else form.pk
+    value = FormDataState.objects.filter(form_id=form_id).values_list("version", flat=True).first()
+    return int(value or 0)
 
 
 def get_submission(user: AnyUser | None, submission_pk: int, action: ProjectAction) -> Submission:

@@ -25,7 +25,7 @@ from incity.accounts.models import AuditKind, Project, User
 from incity.accounts.permissions import ProjectAction
 from incity.errors import Conflict, InvalidInput, NotFound
 from incity.places.answers import outside_area_errors
-from incity.surveys import consent, crypto
+from incity.surveys import consent, crypto, derived
 from incity.surveys.definition import FormDefinition, elements_by_name
 from incity.surveys.models import (
     Answer,
@@ -41,6 +41,7 @@ from incity.surveys.models import (
     WithdrawnInstance,
 )
 from incity.surveys.queries import current_answers, get_form, get_submission
+from incity.surveys.services import data_state
 from incity.surveys.services.bulk import bulk_insert
 from incity.surveys.validation import (
     PreparedForm,
@@ -380,6 +381,8 @@ def _store(
                 "submissions": [submission.pk for submission in submissions],
             },
         )
+    if submissions:
+        data_state.bump([context.form.pk])
     return [
         (submission, p.new_respondent.withdrawal_code if p.new_respondent else "")
         for submission, p in zip(submissions, prepared, strict=True)
@@ -584,6 +587,7 @@ def review_submission(
         target=submission,
         detail={"from": previous, "to": status, "reason": reason},
     )
+    data_state.bump([submission.form_id])
     return submission
 
 
@@ -658,6 +662,7 @@ def edit_submission(
         # Which questions changed, never their values: the audit log is not a raw-data store.
         detail={"revision": submission.revision, "reason": reason.strip(), "changed": changed[:50]},
     )
+    data_state.bump([submission.form_id])
     return submission
 
 
@@ -723,6 +728,10 @@ def withdraw(*, origin: Origin, code: str, acting_user: User | None = None) -> W
     # Typed answers and revisions go with their submissions (on_delete=CASCADE).
     Submission.objects.filter(respondent=respondent).delete()
     respondent.delete()
+    forms = {form_id for _, form_id, _ in submissions}
+    data_state.bump(forms)
+    # Files and caches derived from those answers go once the deletion is committed.
+    transaction.on_commit(lambda: derived.purge(forms))
     record(
         actor=acting_user,
         origin=origin,
@@ -760,6 +769,11 @@ def set_sensitive_questions(
     settings_row.updated_at = timezone.now()
     settings_row.save()
     resplit = _resplit_project(project, frozenset(cleaned)) if previous != set(cleaned) else 0
+    if resplit:
+        forms = set(Form.objects.filter(project=project).values_list("pk", flat=True))
+        data_state.bump(forms)
+        # Answers newly marked sensitive must leave the plain derived stores.
+        transaction.on_commit(lambda: derived.purge(forms))
     record(
         actor=acting_user,
         origin=origin,

@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 # mypy's Django plugin imports the settings; it needs no real secret.
 TYPECHECK_ENV := INCITY_DEMO_MODE=1 INCITY_DATA_DIR=$(CURDIR)/$(DATA_DIR)/typecheck
 
-.PHONY: setup setup-test demo serve test lint typecheck pytest pytest-postgres browser-deps bench messages clean help
+.PHONY: setup setup-test demo serve test lint typecheck pytest pytest-postgres browser-deps r-deps bench messages clean help
 
 help:
 	@echo "make demo   set up and serve the synthetic demo at http://127.0.0.1:8000"
@@ -54,6 +54,17 @@ browser-deps:
 		|| echo "could not install chromium: browser tests will be skipped"; \
 	else echo "not root: cannot install chromium, browser tests will be skipped"; fi
 
+# R and its survey package for the reference tests against R (tests/analysis/
+# test_r_survey_reference.py); installed when we are root, else those tests say why they skip.
+r-deps:
+	@if command -v Rscript >/dev/null && Rscript -e 'library(survey)' >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's R and r-cran-survey for the R reference tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			r-base-core r-cran-survey >/dev/null) \
+		|| echo "could not install R: the R reference tests will be skipped"; \
+	else echo "not root: cannot install R and its survey package, the R reference tests will be skipped"; fi
+
 lint: setup-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -61,7 +72,7 @@ lint: setup-test
 typecheck: setup-test
 	$(TYPECHECK_ENV) $(BIN)/mypy
 
-pytest: setup-test browser-deps
+pytest: setup-test browser-deps r-deps
 	$(BIN)/pytest
 
 # The suite again on PostgreSQL when CI=true or INCITY_TEST_POSTGRES_URL names a server.

@@ -56,8 +56,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 Reason = Literal["primary", "secondary", "derived"]
@@ -403,7 +403,7 @@ class _Programme:
     equalities: list[dict[int, float]] = field(default_factory=list)
     inequalities: list[dict[int, float]] = field(default_factory=list)  # row . x <= 0
     # Built on the first solve, once every table is added.
-    _matrices: tuple[Any, Any] | None = None
+    _highs: highspy.Highs | None = None
 
     def variables(self, keys: Iterable[Key]) -> dict[Key, int]:
         index: dict[Key, int] = {}
@@ -458,26 +458,54 @@ class _Programme:
         return high is not None and -high < truth + 0.5
 
     def _solve(self, c: np.ndarray[Any, Any]) -> float | None:
-        if self._matrices is None:
-            self._matrices = (
-                _matrix(self.equalities, self.size),
-                _matrix(self.inequalities, self.size),
-            )
-        a_eq, a_ub = self._matrices
-        result = linprog(
-            c,
-            A_ub=a_ub,
-            b_ub=np.zeros(len(self.inequalities)) if a_ub is not None else None,
-            A_eq=a_eq,
-            b_eq=np.zeros(len(self.equalities)) if a_eq is not None else None,
-            bounds=self.bounds,
-            method="highs",
-        )
-        if result.status == 3:  # unbounded: certainly not pinned
+        """The least value of c . x: None when it is unbounded below.
+
+        One HiGHS model a programme; only the objective changes between solves, so
+        each solve starts from the last basis (a few pivots), where a fresh
+        `scipy.optimize.linprog` call rebuilt and presolved the model every time.
+        """
+        if self._highs is None:
+            self._highs = self._model()
+        highs = self._highs
+        highs.changeColsCost(self.size, np.arange(self.size, dtype=np.int32), c)
+        highs.run()
+        status = highs.getModelStatus()
+        if status in (
+            highspy.HighsModelStatus.kUnbounded,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        ):
             return None
-        if result.status != 0:
-            raise RuntimeError(f"disclosure audit failed: {result.message}")
-        return float(result.fun)
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"disclosure audit failed: {highs.modelStatusToString(status)}")
+        return float(highs.getInfo().objective_function_value)
+
+    def _model(self) -> highspy.Highs:
+        """Equalities (= 0) and inequalities (<= 0) as one row-wise matrix, with the bounds."""
+        rows = [*self.equalities, *self.inequalities]
+        matrix = _matrix(rows, self.size)
+        model = highspy.HighsLp()
+        model.num_col_ = self.size
+        model.num_row_ = len(rows)
+        model.col_cost_ = np.zeros(self.size)
+        model.col_lower_ = np.array([low for low, _ in self.bounds], dtype=float)
+        model.col_upper_ = np.array(
+            [highspy.kHighsInf if high is None else high for _, high in self.bounds], dtype=float
+        )
+        model.row_lower_ = np.array(
+            [0.0] * len(self.equalities) + [-highspy.kHighsInf] * len(self.inequalities)
+        )
+        model.row_upper_ = np.zeros(len(rows))
+        model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        if matrix is None:  # bounds only
+            model.a_matrix_.start_ = np.zeros(1, dtype=np.int32)
+        else:
+            model.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+            model.a_matrix_.index_ = matrix.indices.astype(np.int32)
+            model.a_matrix_.value_ = matrix.data.astype(float)
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.passModel(model)
+        return highs
 
 
 def _matrix(rows: Sequence[Mapping[int, float]], size: int) -> csr_matrix | None:

@@ -12,7 +12,7 @@ from django.db.models import Q
 from incity.accounts import access
 from incity.accounts.access import AnyUser
 from incity.accounts.audit import Origin, record
-from incity.accounts.models import AuditKind, User
+from incity.accounts.models import AuditKind, Project, User
 from incity.accounts.permissions import ProjectAction
 from incity.errors import InvalidInput, NotFound
 from incity.surveys.crypto import decrypt_json
@@ -22,6 +22,7 @@ from incity.surveys.models import (
     FormVersion,
     Submission,
     SubmissionRevision,
+    SurveySettings,
 )
 from incity.surveys.validation import merge_sensitive
 
@@ -43,6 +44,16 @@ def get_form(user: AnyUser | None, form_pk: int, action: ProjectAction) -> Form:
         except NotFound:
             raise NotFound(f"No form {form_pk} among yours.", form=form_pk) from None
     return form
+
+
+def project_sensitive_names(project: Project | int) -> frozenset[str]:
+    """The project's sensitive question names (their answers are stored encrypted)."""
+    names = (
+        SurveySettings.objects.filter(project=project)
+        .values_list("sensitive_questions", flat=True)
+        .first()
+    )
+    return frozenset(names or [])
 
 
 def data_version(form: Form | int) -> int:

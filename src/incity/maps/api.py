@@ -17,7 +17,7 @@ from incity.accounts.models import User
 from incity.accounts.permissions import ProjectAction
 from incity.errors import InvalidInput
 from incity.maps import queries, services
-from incity.maps.layers.request import LayerParams
+from incity.maps.layers.request import LayerParams, Reader
 from incity.maps.render import CONTENT_TYPES, render_layer
 from incity.places.geometry import project_area
 from incity.surveys.queries import get_form
@@ -61,11 +61,15 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+def _reader(request: HttpRequest) -> Reader:
+    return Reader(_user(request), Origin.from_request(request, channel="api"))
+
+
 def _layer(request: HttpRequest, form: int, kind: str, query: LayerQuery) -> dict[str, Any]:
     if query.scope == "raw":
         origin = Origin.from_request(request, channel="api")
         return queries.raw_layer(_user(request), origin, form, kind, query.params())
-    return queries.published_layer(_user(request), form, kind, query.params())
+    return queries.published_layer(_user(request), form, kind, query.params(), _reader(request))
 
 
 @router.get("/forms/{form}/layers/hexagons")
@@ -103,7 +107,7 @@ def layer_image(
         raise InvalidInput("scope", "Map images are drawn from published layers only.")
     if kind not in ("hexagons", "areas", "hotspots"):
         raise InvalidInput("kind", f"'{kind}' has no image; images: hexagons, areas, hotspots.")
-    layer = queries.published_layer(_user(request), form, kind, query.params())
+    layer = queries.published_layer(_user(request), form, kind, query.params(), _reader(request))
     image = render_layer(
         layer,
         image_format=image_format,  # type: ignore[arg-type]

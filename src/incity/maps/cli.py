@@ -74,8 +74,9 @@ def cmd_layer(args: argparse.Namespace) -> int:
         raise CliError(f"{out.parent} is not a folder.", 2)
     _setup_django()
     _ensure_migrated()
+    from incity.accounts.audit import Origin
     from incity.exports.cli import _acting_user, _form_pk
-    from incity.maps.layers.request import LayerParams
+    from incity.maps.layers.request import LayerParams, Reader
     from incity.maps.queries import published_layer
 
     user = _acting_user(args.as_user)
@@ -89,7 +90,7 @@ def cmd_layer(args: argparse.Namespace) -> int:
         since=since,
         until=until,
     )
-    layer = published_layer(user, form_pk, args.kind, params)
+    layer = published_layer(user, form_pk, args.kind, params, Reader(user, Origin.cli()))
     if args.format == "geojson":
         content = json.dumps(layer, ensure_ascii=False, indent=1).encode("utf-8")
     else:

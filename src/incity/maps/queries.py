@@ -1,6 +1,8 @@
 """Guarded reads of map layers: published needs view_published, raw needs view_raw_data.
 
-Raw reads are audited here (kind raw_read), before the data leaves.
+Raw reads are audited here (kind raw_read), before the data leaves. A group on a
+sensitive question (stored encrypted) is allowed in published layers, which pass the
+gate; in the raw tier only for a role that may read sensitive answers (`may_read_sensitive`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,16 @@ from incity.accounts.access import AnyUser
 from incity.accounts.audit import Origin, record
 from incity.accounts.models import AuditKind, User
 from incity.accounts.permissions import ProjectAction
-from incity.errors import InvalidInput, NotFound
+from incity.analysis.sensitive_groups import may_read_sensitive
+from incity.errors import Forbidden, InvalidInput, NotFound
 from incity.maps.layers import build
-from incity.maps.layers.request import LayerParams, LayerRequest, check_request
+from incity.maps.layers.request import (
+    SYSTEM_READER,
+    LayerParams,
+    LayerRequest,
+    Reader,
+    check_request,
+)
 from incity.maps.models import EmbeddedMap
 from incity.surveys.models import Form
 from incity.surveys.queries import get_form
@@ -24,9 +33,15 @@ LayerKind = Literal["hexagons", "areas", "hotspots", "points"]
 LAYER_KINDS: tuple[str, ...] = ("hexagons", "areas", "hotspots", "points")
 
 
-def published_layer(user: AnyUser, form_pk: int, kind: str, params: LayerParams) -> dict[str, Any]:
+def published_layer(
+    user: AnyUser,
+    form_pk: int,
+    kind: str,
+    params: LayerParams,
+    reader: Reader = SYSTEM_READER,
+) -> dict[str, Any]:
     form = get_form(user, form_pk, ProjectAction.VIEW_PUBLISHED)
-    return layer_for(check_request(form, params), kind)
+    return layer_for(check_request(form, params, reader), kind)
 
 
 def layer_for(request: LayerRequest, kind: str) -> dict[str, Any]:
@@ -49,7 +64,14 @@ def raw_layer(
 ) -> dict[str, Any]:
     """Exact counts or points; the read is audited before anything is returned."""
     form = get_form(user, form_pk, ProjectAction.VIEW_RAW_DATA)
-    request = check_request(form, params)
+    request = check_request(form, params, Reader(user, origin))
+    if request.sensitive and not may_read_sensitive(user, form):
+        raise Forbidden(
+            f"Your role may not read sensitive answers in this project, so a raw layer "
+            f"cannot be grouped by {', '.join(sorted(request.sensitive))}; ask for the "
+            "published layer instead.",
+            form=form.pk,
+        )
     if kind == "hexagons":
         layer = build.raw_hexagons(request)
     elif kind == "points":

@@ -20,7 +20,7 @@ from incity.accounts.permissions import ProjectAction
 from incity.errors import InvalidInput, NotFound
 from incity.maps import queries, services
 from incity.maps.layers import build
-from incity.maps.layers.request import LayerParams, check_request, map_questions
+from incity.maps.layers.request import LayerParams, Reader, check_request, map_questions
 from incity.maps.models import EmbeddedMap
 from incity.surveys.definition import TIMES_OF_DAY
 from incity.web.guards import domain_errors, signed_in_user
@@ -86,7 +86,7 @@ def form_map(request: HttpRequest, form: int) -> HttpResponse:
     }
     try:
         params = _params(request.GET)
-        layer_request = check_request(found, params)
+        layer_request = check_request(found, params, Reader(user, Origin.from_request(request)))
         if request.method == "POST":
             embed = services.create_embed(
                 acting_user=user,
@@ -114,7 +114,9 @@ def embedded_map(request: HttpRequest, token: str) -> HttpResponse:
     """A read-only published map for other web pages: framable, no sign-in, no raw data."""
     try:
         embed = queries.enabled_embed(token)
-        layer_request = check_request(embed.form, LayerParams.from_dict(embed.params))
+        # No one signs in to an embed: the audit row names the channel, not a person.
+        reader = Reader(None, Origin.from_request(request, channel="embed"))
+        layer_request = check_request(embed.form, LayerParams.from_dict(embed.params), reader)
         layer = queries.layer_for(layer_request, embed.kind)
     except (NotFound, InvalidInput):
         raise Http404("No such map.") from None

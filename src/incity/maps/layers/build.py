@@ -7,33 +7,35 @@ version changes whenever a submission is added, edited, reviewed or withdrawn.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import shapely
 from django.core.cache import cache
+from numpy.typing import NDArray
 
 from incity.accounts.models import Project
 from incity.analysis.spatial import hotspots_on_cells
 from incity.errors import Conflict
+from incity.maps.layers.gate import Counts, LayerGate
 from incity.maps.layers.hexagons import (
     CellCounts,
+    ProtectedUnit,
+    Unit,
     balance,
     cell_polygon,
     choose_resolution,
     columns_of,
     count_cells,
     merge_small,
-    protect_counts,
-    protect_units,
     published_features,
 )
 from incity.maps.layers.marks import (
     MarkColumns,
     data_version,
-    group_members,
+    filter_masks,
     mark_columns,
-    selected,
 )
 from incity.maps.layers.request import LayerRequest
 from incity.places.boundaries import to_geojson
@@ -41,7 +43,8 @@ from incity.places.geometry import project_area
 from incity.surveys.definition import TIMES_OF_DAY
 
 CACHE_SECONDS = 24 * 3600
-_CACHE_FORMAT = 1
+# 2: filtered layers are protected against differencing (gate.py); older entries are not.
+_CACHE_FORMAT = 2
 
 
 def _cache_key(kind: str, request: LayerRequest, version: str, threshold: int) -> str:
@@ -80,15 +83,32 @@ def resolution_for(request: LayerRequest) -> int:
     return choose_resolution(area.bounds if area is not None else None)
 
 
-def _filtered(request: LayerRequest, version: str) -> tuple[MarkColumns, Any]:
+@dataclass(frozen=True)
+class _Selection:
+    """The marks of the request's question and one mask per filter of the request."""
+
+    columns: MarkColumns
+    masks: list[NDArray[np.bool_]]
+
+    def keep(self, active: frozenset[int] | None = None) -> NDArray[np.bool_]:
+        """The marks the filters in `active` (all when None) keep."""
+        keep = np.ones(len(self.columns), dtype=bool)
+        for index, mask in enumerate(self.masks):
+            if active is None or index in active:
+                keep &= mask
+        return keep
+
+
+def _selection(request: LayerRequest, version: str, reason: str) -> _Selection:
     columns = mark_columns(request.form, request.question, version)
-    keep = selected(columns, request, group_members(request.form, request.groups))
-    return columns, keep
+    return _Selection(columns, filter_masks(columns, request, reason=reason))
 
 
-def _cell_counts(request: LayerRequest, version: str) -> CellCounts:
-    columns, keep = _filtered(request, version)
-    return count_cells(columns, keep, request.question, resolution_for(request))
+def _cell_counts(request: LayerRequest, version: str, reason: str) -> CellCounts:
+    selection = _selection(request, version, reason)
+    return count_cells(
+        selection.columns, selection.keep(), request.question, resolution_for(request)
+    )
 
 
 # --------------------------------------------------------------------------- hexagons
@@ -107,25 +127,59 @@ def published_hexagons(request: LayerRequest) -> dict[str, Any]:
 
 
 def _published_hexagons(request: LayerRequest, version: str, threshold: int) -> dict[str, Any]:
-    cells = _cell_counts(request, version)
-    units = merge_small(cells, threshold)
+    selection = _selection(request, version, "maps.hexagons")
+    resolution = resolution_for(request)
+
+    def counts_for(active: frozenset[int]) -> Counts:
+        keep = selection.keep(active)
+        return count_cells(selection.columns, keep, request.question, resolution).counts
+
+    gate = LayerGate(counts_for, len(selection.masks), columns_of(request.question), threshold)
+    cells = CellCounts(
+        resolution, gate.categories, {k: dict(v) for k, v in gate.counts(gate.full).items()}
+    )
+    units = merge_small(cells, threshold) if not gate.full else _unmerged(cells)
     layer = _base(request, "hexagons", "published")
     layer["layer"]["resolution"] = cells.resolution
     if not units:
         layer["disclosure"] = _disclosure_note(threshold, {})
         return layer
-    protected = protect_units(units, cells.categories, threshold)
+    protected = _protected_units(units, gate)
     features, summary = published_features(units, protected, request.category)
     layer["features"] = features
-    layer["disclosure"] = _disclosure_note(threshold, summary)
+    layer["disclosure"] = _disclosure_note(threshold, summary, filtered=bool(gate.full))
     return layer
 
 
-def _disclosure_note(threshold: int, summary: dict[str, Any]) -> dict[str, Any]:
+def _unmerged(cells: CellCounts) -> list[Unit]:
+    """Every cell on its own: a filtered layer merges none (see `gate`)."""
+    return [
+        Unit(cell, "cell", cells.resolution, dict(counts))
+        for cell, counts in sorted(cells.counts.items())
+    ]
+
+
+def _protected_units(units: list[Unit], gate: LayerGate) -> dict[str, ProtectedUnit]:
+    """Each unit through the gate; a merged one (unfiltered layers only) on its own."""
+    return {
+        unit.id: gate.fixed(unit.id) if unit.kind == "cell" else gate.unit(unit.counts)
+        for unit in units
+    }
+
+
+def _disclosure_note(
+    threshold: int, summary: dict[str, Any], *, filtered: bool = False
+) -> dict[str, Any]:
     parts = [
         f"Published layer: only counts of at least {threshold} marks are shown; "
         "exact points are never published."
     ]
+    if filtered:
+        parts.append(
+            "This layer is filtered: small cells are not merged, and counts that could be "
+            "subtracted from the same layer without a filter to give fewer than "
+            f"{threshold} marks are hidden too."
+        )
     if summary.get("small_cells_merged"):
         parts.append(
             f"{summary['small_cells_merged']} small cells were merged into "
@@ -151,7 +205,7 @@ def _disclosure_note(threshold: int, summary: dict[str, Any]) -> dict[str, Any]:
 
 def raw_hexagons(request: LayerRequest) -> dict[str, Any]:
     """Every cell with its exact counts (raw tier: the caller checked and audits)."""
-    cells = _cell_counts(request, data_version(request.form))
+    cells = _cell_counts(request, data_version(request.form), "maps.hexagons raw")
     layer = _base(request, "hexagons", "raw")
     layer["layer"]["resolution"] = cells.resolution
     for cell, counts in sorted(cells.counts.items()):
@@ -178,7 +232,8 @@ def raw_hexagons(request: LayerRequest) -> dict[str, Any]:
 
 def raw_points(request: LayerRequest) -> dict[str, Any]:
     """Every mark as a point (raw tier only)."""
-    columns, keep = _filtered(request, data_version(request.form))
+    selection = _selection(request, data_version(request.form), "maps.points raw")
+    columns, keep = selection.columns, selection.keep()
     categories = request.question.categories
     layer = _base(request, "points", "raw")
     indexes = np.flatnonzero(keep)
@@ -229,28 +284,37 @@ def _area_layer(request: LayerRequest, version: str, threshold: int, scope: str)
             "The project has no areas with boundaries; import neighbourhood boundaries first.",
             project=request.form.project.slug,
         )
-    columns, keep = _filtered(request, version)
+    selection = _selection(request, version, f"maps.areas {scope}")
     categories = columns_of(request.question)
-    lon, lat = columns.lon[keep], columns.lat[keep]
+    columns = selection.columns
+    names = [candidate.name for candidate, _ in area.areas]
+    where = _area_of_marks(columns, [boundary for _, boundary in area.areas])
     codes = (
-        columns.category[keep].astype(np.int64)
+        columns.category.astype(np.int64)
         if request.question.categories
-        else np.zeros(lon.size, dtype=np.int64)
+        else np.zeros(len(columns), dtype=np.int64)
     )
-    unassigned = np.ones(lon.size, dtype=bool)
-    counts: dict[tuple[str, str], int] = {}
-    # The first area by name takes a point on a shared boundary, as places.assign_area does.
-    for candidate, boundary in area.areas:
-        inside = unassigned & shapely.intersects_xy(boundary, lon, lat)
-        unassigned &= ~inside
-        for index, name in enumerate(categories):
-            counts[(candidate.name, name)] = int(np.count_nonzero(inside & (codes == index)))
+
+    def counts_for(active: frozenset[int]) -> Counts:
+        keep = selection.keep(active) & (where >= 0) & (codes >= 0)
+        width = len(categories)
+        tally = np.bincount(
+            where[keep] * width + codes[keep], minlength=len(names) * width
+        ).reshape(-1, width)
+        return {
+            name: dict(zip(categories, row, strict=True))
+            for name, row in zip(names, tally.tolist(), strict=True)
+        }
+
+    gate = LayerGate(counts_for, len(selection.masks), categories, threshold)
+    counts = gate.counts(gate.full)
+    keep = selection.keep()
+    outside = int(np.count_nonzero(keep & (where < 0) & (codes >= 0)))
     layer = _base(request, "areas", scope)
-    outside = int(np.count_nonzero(unassigned & (codes >= 0)))
     for candidate, boundary in area.areas:
-        exact = {name: counts[(candidate.name, name)] for name in categories}
+        exact = dict(counts[candidate.name])
         if scope == "published":
-            entry = protect_counts(exact, categories, threshold)
+            entry = gate.fixed(candidate.name)
             shown, reasons, total = entry.counts, entry.reasons, entry.total
         else:
             shown, reasons, total = dict(exact), {}, sum(exact.values())
@@ -273,7 +337,8 @@ def _area_layer(request: LayerRequest, version: str, threshold: int, scope: str)
     published = scope == "published"
     hidden = sum(len(f["properties"]["suppressed"]) for f in layer["features"])
     note = (
-        f"Published layer: counts below {threshold} marks, and counts that would reveal them, "
+        f"Published layer: counts below {threshold} marks, and counts that would reveal them "
+        "(from the totals or by subtraction from the same layer without a filter), "
         f"are hidden ({hidden} hidden). Marks outside every area are not counted."
         if published
         else "Raw layer: exact counts, not for publication (audited)."
@@ -285,6 +350,18 @@ def _area_layer(request: LayerRequest, version: str, threshold: int, scope: str)
         "note": note,
     }
     return layer
+
+
+def _area_of_marks(columns: MarkColumns, boundaries: list[Any]) -> NDArray[np.int64]:
+    """Each mark's area (index into `boundaries`), -1 outside every area.
+
+    The first area by name takes a point on a shared boundary, as places.assign_area does.
+    """
+    where = np.full(len(columns), -1, dtype=np.int64)
+    for index, boundary in enumerate(boundaries):
+        inside = (where < 0) & shapely.intersects_xy(boundary, columns.lon, columns.lat)
+        where[inside] = index
+    return where
 
 
 # -------------------------------------------------------------------------- hotspots

@@ -28,6 +28,7 @@ from h3.api import basic_int as h3int
 from numpy.typing import NDArray
 
 from incity.analysis.query import fingerprint
+from incity.analysis.sensitive_groups import levels_by_submission
 from incity.maps.layers.request import MAX_RESOLUTION, LayerRequest, MapQuestion
 from incity.surveys.definition import TIMES_OF_DAY
 from incity.surveys.models import Answer, Form, Submission, SubmissionStatus
@@ -231,32 +232,42 @@ def parent_cells(cells: NDArray[np.uint64], resolution: int) -> NDArray[np.uint6
     return cleared | np.uint64(resolution << 52) | unused
 
 
-def selected(
-    columns: MarkColumns, request: LayerRequest, group_members: NDArray[np.int64] | None
-) -> NDArray[np.bool_]:
-    """Which marks the request's filters keep (the category is a column, not a filter)."""
-    keep = np.ones(len(columns), dtype=bool)
+def filter_masks(
+    columns: MarkColumns, request: LayerRequest, *, reason: str
+) -> list[NDArray[np.bool_]]:
+    """One mask per filter of the request (the time, the date window, each group), in
+    that order; a layer keeps the marks every mask keeps (the category is a column).
+
+    Kept apart so that the gate can also count the wider layers a filter is left out
+    of (differencing: see `gate`).
+    """
+    masks: list[NDArray[np.bool_]] = []
     if request.time is not None:
-        keep &= columns.time == TIMES_OF_DAY.index(request.time)
-    if request.since is not None:
-        keep &= columns.received >= request.since.toordinal()
-    if request.until is not None:
-        keep &= columns.received <= request.until.toordinal()
-    if group_members is not None:
-        keep &= np.isin(columns.submission, group_members)
-    return keep
+        masks.append(columns.time == TIMES_OF_DAY.index(request.time))
+    if request.since is not None or request.until is not None:
+        window = np.ones(len(columns), dtype=bool)
+        if request.since is not None:
+            window &= columns.received >= request.since.toordinal()
+        if request.until is not None:
+            window &= columns.received <= request.until.toordinal()
+        masks.append(window)
+    for name, level in request.groups:
+        masks.append(np.isin(columns.submission, _members(request, name, level, reason)))
+    return masks
 
 
-def group_members(form: Form, groups: tuple[tuple[str, str], ...]) -> NDArray[np.int64] | None:
-    """Submissions whose answers match every QUESTION=LEVEL (None when there is no group)."""
-    if not groups:
-        return None
-    members: set[int] | None = None
-    for name, level in groups:
-        found = set(
-            Answer.objects.filter(form=form, name=name, repeat_path="", text=level).values_list(
-                "submission_id", flat=True
-            )
+def _members(request: LayerRequest, name: str, level: str, reason: str) -> NDArray[np.int64]:
+    """The submissions that answered `level` to `name` (decrypted, audited, if sensitive)."""
+    if name in request.sensitive:
+        levels = levels_by_submission(
+            request.form,
+            name,
+            reason=reason,
+            actor=request.reader.actor,
+            origin=request.reader.origin,
         )
-        members = found if members is None else members & found
-    return np.fromiter(sorted(members or ()), dtype=np.int64)
+        return levels.members(level)
+    found = Answer.objects.filter(
+        form=request.form, name=name, repeat_path="", text=level
+    ).values_list("submission_id", flat=True)
+    return np.fromiter(sorted(found), dtype=np.int64)

@@ -4,6 +4,10 @@ A layer is drawn from one map question of a form (map_marks, or a geopoint, geot
 or geoshape by its representative point), filtered by category, time of day, respondent
 group (QUESTION=LEVEL on a top-level choice question of the same submission) and the
 survey wave (the days the answers were received).
+
+A group may name a sensitive select_one question (stored encrypted, e.g. migration
+background): published layers then filter by its decrypted levels, audited once per
+build (`analysis.sensitive_groups`); the levels never leave per point or per mark.
 """
 
 from __future__ import annotations
@@ -12,13 +16,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from incity.accounts.audit import Origin
+from incity.accounts.models import User
 from incity.analysis.query import form_categoricals
+from incity.analysis.sensitive_groups import sensitive_names, sensitive_question
 from incity.errors import InvalidInput
 from incity.surveys.definition import TIMES_OF_DAY, walk
 from incity.surveys.models import Form
-from incity.surveys.services.submissions import project_sensitive_names
 
 MAP_QUESTION_TYPES = ("map_marks", "geopoint", "geotrace", "geoshape")
+# Each filter doubles the wider layers the gate checks a filtered layer against (as
+# MAX_FILTERS does for tables); three groups, the time and the window keep it quick.
+MAX_GROUPS = 3
 MIN_RESOLUTION = 7
 MAX_RESOLUTION = 10
 Scope = Literal["published", "raw"]
@@ -70,6 +79,17 @@ class MapQuestion:
 
 
 @dataclass(frozen=True)
+class Reader:
+    """Who asks for a layer, for the audit row of a read of sensitive answers."""
+
+    actor: User | None
+    origin: Origin
+
+
+SYSTEM_READER = Reader(None, Origin(channel="system"))
+
+
+@dataclass(frozen=True)
 class LayerRequest:
     """Checked parameters: every name exists in the form and every level in its list."""
 
@@ -81,6 +101,9 @@ class LayerRequest:
     resolution: int | None
     since: date | None
     until: date | None
+    # The group questions that are sensitive (their levels are decrypted to filter).
+    sensitive: frozenset[str] = frozenset()
+    reader: Reader = field(default=SYSTEM_READER, compare=False)
 
     def cache_key(self) -> str:
         groups = ",".join(f"{name}={level}" for name, level in self.groups)
@@ -129,12 +152,15 @@ def _label(label: Any, fallback: str) -> str:
     return fallback
 
 
-def check_request(form: Form, params: LayerParams) -> LayerRequest:
+def check_request(form: Form, params: LayerParams, reader: Reader = SYSTEM_READER) -> LayerRequest:
     """The checked request, or InvalidInput naming the first parameter that is wrong."""
     question = _question(form, params.question)
     category = _category(question, params.category)
     time = _time(question, params.time)
-    groups = tuple(_group(form, item) for item in params.group)
+    if len(params.group) > MAX_GROUPS:
+        raise InvalidInput("group", f"At most {MAX_GROUPS} groups in one layer.")
+    secret = sensitive_names(form)
+    groups = tuple(_group(form, item, secret) for item in params.group)
     resolution = params.resolution
     if resolution is not None and not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
         raise InvalidInput(
@@ -145,7 +171,16 @@ def check_request(form: Form, params: LayerParams) -> LayerRequest:
     if params.since and params.until and params.since > params.until:
         raise InvalidInput("since", f"'since' ({params.since}) is after 'until' ({params.until}).")
     return LayerRequest(
-        form, question, category, time, groups, resolution, params.since, params.until
+        form,
+        question,
+        category,
+        time,
+        groups,
+        resolution,
+        params.since,
+        params.until,
+        frozenset(name for name, _ in groups if name in secret),
+        reader,
     )
 
 
@@ -196,15 +231,18 @@ def _time(question: MapQuestion, time: str | None) -> str | None:
     return time
 
 
-def _group(form: Form, item: str) -> tuple[str, str]:
+def _group(form: Form, item: str, secret: frozenset[str]) -> tuple[str, str]:
     name, equals, level = item.partition("=")
     if not equals or not name or not level:
         raise InvalidInput("group", f"Write a group as QUESTION=LEVEL, not '{item}'.")
-    if name in project_sensitive_names(form.project) or _tagged_sensitive(form, name):
-        raise InvalidInput(
-            "group",
-            f"'{name}' is a sensitive question (stored encrypted); maps cannot group by it.",
-        )
+    if name in secret:
+        # Refused unless a select_one outside repeats; its levels are checked here too.
+        choices = sensitive_question(form, name).levels
+        if level not in choices:
+            raise InvalidInput(
+                "group", f"'{level}' is not a choice of '{name}'; choices: {', '.join(choices)}."
+            )
+        return name, level
     categoricals = form_categoricals(form)
     if name not in categoricals:
         known = ", ".join(sorted(categoricals)) or "none"
@@ -219,14 +257,6 @@ def _group(form: Form, item: str) -> tuple[str, str]:
             "group", f"'{level}' is not a choice of '{name}'; choices: {', '.join(levels)}."
         )
     return name, level
-
-
-def _tagged_sensitive(form: Form, name: str) -> bool:
-    for definition in form.versions.values_list("definition", flat=True):
-        for element, _ in walk(definition["children"]):
-            if element.get("name") == name and element.get("tags", {}).get("sensitive"):
-                return True
-    return False
 
 
 def _levels(form: Form, name: str) -> list[str]:

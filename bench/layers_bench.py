@@ -296,8 +296,10 @@ def naive_layer(form: Any, *, time_of_day: str | None, category: str | None) -> 
     import h3
 
     from incity.maps.layers.build import resolution_for
+    from incity.maps.layers.gate import LayerGate
     from incity.maps.layers.hexagons import (
         CellCounts,
+        Unit,
         merge_small,
         protect_units,
         published_features,
@@ -314,33 +316,51 @@ def naive_layer(form: Any, *, time_of_day: str | None, category: str | None) -> 
     times: dict[int, list[Any]] = {}
     if time_of_day is not None:
         times = {pk: marks for pk, marks in kept.values_list("id", "answers__places")}
-    counts: Counter[tuple[str, str]] = Counter()
-    rows = Answer.objects.filter(
-        form=form,
-        name="places",
-        repeat_path="",
-        kind="geometry",
-        lat__isnull=False,
-        lon__isnull=False,
-        submission__in=kept.values("id"),
-    ).values_list("submission_id", "path", "text", "lat", "lon")
-    for pk, path, text, lat, lon in rows:
-        if text not in CATEGORIES:
-            continue
-        if time_of_day is not None:
-            position = int(path[path.rindex("[") + 1 : -1]) - 1
-            if times[pk][position].get("time_of_day") != time_of_day:
+    rows = list(
+        Answer.objects.filter(
+            form=form,
+            name="places",
+            repeat_path="",
+            kind="geometry",
+            lat__isnull=False,
+            lon__isnull=False,
+            submission__in=kept.values("id"),
+        ).values_list("submission_id", "path", "text", "lat", "lon")
+    )
+
+    def counts_for(active: frozenset[int]) -> dict[str, dict[str, int]]:
+        """Cell counts with the time filter on (0 in `active`) or off."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for pk, path, text, lat, lon in rows:
+            if text not in CATEGORIES:
                 continue
-        # As the layer does: a mark counts in the parent of its finest (resolution 10) cell,
-        # which near a cell's edge is not always the cell of the point itself.
-        finest = h3.latlng_to_cell(lat, lon, MAX_RESOLUTION)
-        counts[(h3.cell_to_parent(finest, resolution), text)] += 1
-    by_cell: dict[str, dict[str, int]] = {}
-    for (cell, name), n in counts.items():
-        by_cell.setdefault(cell, {})[name] = n
-    cells = CellCounts(resolution, CATEGORIES, by_cell)
-    units = merge_small(cells, threshold)
-    protected = protect_units(units, CATEGORIES, threshold)
+            if 0 in active:
+                position = int(path[path.rindex("[") + 1 : -1]) - 1
+                if times[pk][position].get("time_of_day") != time_of_day:
+                    continue
+            # As the layer does: a mark counts in the parent of its finest (resolution
+            # 10) cell, which near a cell's edge is not always the cell of the point.
+            finest = h3.latlng_to_cell(lat, lon, MAX_RESOLUTION)
+            counts[(h3.cell_to_parent(finest, resolution), text)] += 1
+        by_cell: dict[str, dict[str, int]] = {}
+        for (cell, name), n in counts.items():
+            by_cell.setdefault(cell, {})[name] = n
+        return by_cell
+
+    dimensions = 1 if time_of_day is not None else 0
+    gate = LayerGate(counts_for, dimensions, CATEGORIES, threshold)
+    cells = CellCounts(resolution, CATEGORIES, counts_for(gate.full))
+    if not dimensions:
+        units = merge_small(cells, threshold)
+        protected = protect_units(units, CATEGORIES, threshold)
+    else:
+        # A filtered layer merges nothing and each cell is checked against the layer
+        # without the filter (maps/layers/gate.py).
+        units = [
+            Unit(cell, "cell", resolution, dict(counts))
+            for cell, counts in sorted(cells.counts.items())
+        ]
+        protected = {unit.id: gate.fixed(unit.id) for unit in units}
     features, _ = published_features(units, protected, category)
     return features
 

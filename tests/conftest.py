@@ -8,7 +8,9 @@ import pytest
 from django.core.cache import cache
 
 from incity.analysis.query import snapshot_dir
+from incity.analysis.sensitive_groups import forget as forget_sensitive_levels
 from incity.i18n import compile_catalogues
+from incity.maps.layers.marks import forget_loaded as forget_loaded_marks
 from tests.personas import cast
 
 
@@ -27,6 +29,9 @@ def _forget_derived_data() -> None:
     """
     cache.clear()
     shutil.rmtree(snapshot_dir(), ignore_errors=True)
+    # Decrypted sensitive levels and loaded map marks live in process memory.
+    forget_sensitive_levels()
+    forget_loaded_marks()
 
 
 __all__ = ["cast"]

@@ -98,13 +98,6 @@ def test_a_text_question_cannot_be_the_columns(cast: Cast, form: Form) -> None:
     assert response.json()["extra"]["field"] == "cols"
 
 
-def test_a_sensitive_question_is_never_tabulated(cast: Cast, form: Form) -> None:
-    response = _get(cast.researcher, form, "rows=born_here&scope=raw")
-    assert response.status_code == 422
-    assert "sensitive" in response.json()["message"]
-    assert _raw_reads() == 0
-
-
 def test_a_malformed_filter_is_named(cast: Cast, form: Form) -> None:
     response = _get(cast.researcher, form, "rows=tenure&filter=tenure")
     assert response.status_code == 422

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from django.conf import settings
 
+from incity.analysis.sensitive_groups import sensitive_names
 from incity.surveys.definition import FormDefinition, walk
 from incity.surveys.models import Answer, Form, Submission, SubmissionStatus, SurveySettings
 from incity.surveys.queries import data_version
@@ -45,6 +46,9 @@ CHUNK = 200_000
 class Categorical:
     name: str
     multiple: bool
+    # A sensitive select_one: its levels are never in the snapshot; `grouped_counts`
+    # joins them from memory (analysis/sensitive_groups.py).
+    sensitive: bool = False
 
 
 def categorical_questions(definition: FormDefinition) -> dict[str, Categorical]:
@@ -97,7 +101,10 @@ def snapshot(form: Form) -> Path:
     derive_typed_answers(form=form)
     path = snapshot_dir() / f"form-{form.pk}-{fingerprint(form)}.parquet"
     if not path.exists():
-        build_snapshot(form, path, form_categoricals(form))
+        # Sensitive questions have no typed answers; they get no (empty) column either.
+        secret = sensitive_names(form)
+        plain = {name: q for name, q in form_categoricals(form).items() if name not in secret}
+        build_snapshot(form, path, plain)
         for stale in snapshot_dir().glob(f"form-{form.pk}-*.parquet"):
             if stale != path:
                 stale.unlink(missing_ok=True)
@@ -219,8 +226,17 @@ class TableQuery:
 GroupedCounts = dict[tuple[str | None, str | None, tuple[bool, ...]], int]
 
 
+def column_sql(question: Categorical) -> str:
+    """Where a question's level is: the snapshot (`t`), or for a sensitive question the
+    levels joined from memory (`s_<name>`)."""
+    name = _name(question.name)
+    if question.sensitive:
+        return f'{_secret_alias(name)}."{name}"::VARCHAR'
+    return f't."{name}"'
+
+
 def _filter_sql(item: ChoiceFilter) -> str:
-    column = f't."{_name(item.question.name)}"'
+    column = column_sql(item.question)
     level = item.level.replace("'", "''")
     if item.question.multiple:
         return f"coalesce(list_contains({column}, '{level}'), false)"
@@ -236,7 +252,9 @@ def _window_sql(since: datetime | None, until: datetime | None) -> str:
     return " AND ".join(parts)
 
 
-def grouped_counts(path: Path | str, query: TableQuery) -> GroupedCounts:
+def grouped_counts(
+    path: Path | str, query: TableQuery, secret: Mapping[str, pa.Table] | None = None
+) -> GroupedCounts:
     """People per (row level, col level, which conditions they meet), margins included.
 
     One pass answers the requested table and every table with one condition
@@ -246,6 +264,9 @@ def grouped_counts(path: Path | str, query: TableQuery) -> GroupedCounts:
     (cells, row margins, column margins, grand total) is its own aggregate in
     which only the questions it groups by are unnested, so every person is one
     row there and `count(*)` counts people, with no DISTINCT over a million ids.
+
+    `secret` holds, per sensitive question of the query, an in-memory table
+    (submission_id, level) that is joined by id and never written anywhere.
     """
     flags = [f"({condition}) AS f{i}" for i, condition in enumerate(query.conditions())]
     keys = "".join(f", f{i}" for i in range(len(flags)))
@@ -255,17 +276,20 @@ def grouped_counts(path: Path | str, query: TableQuery) -> GroupedCounts:
     groupings = [(True, True), (True, False), (False, False)]
     if query.cols:
         groupings.insert(2, (False, True))
-    source = f"read_parquet('{path}') AS t"
+    secret = dict(secret or {})
+    source = f"read_parquet('{path}') AS t" + "".join(
+        f" LEFT JOIN {_secret_alias(name)} USING (submission_id)" for name in sorted(secret)
+    )
     flag_names = "".join(f", f{i}" for i in range(len(flags)))
     parts = []
     for by_row, by_col in groupings:
         # Levels are unnested in the select list, one question a level of nesting: two
         # unnests in one select would pair the lists up instead of crossing them, and a
         # lateral join in FROM is ten times slower here.
-        row = _level_sql(query.rows, f't."{_name(query.rows.name)}"') if by_row else "NULL"
+        row = _level_sql(query.rows, column_sql(query.rows)) if by_row else "NULL"
         kept = col = "NULL"
         if by_col and query.cols:
-            kept = f't."{_name(query.cols.name)}"'
+            kept = column_sql(query.cols)
             col = _level_sql(query.cols, "c0")
         inner = (
             f"SELECT {row}::VARCHAR AS r, {kept} AS c0{''.join(', ' + f for f in flags)} "  # noqa: S608
@@ -277,6 +301,8 @@ def grouped_counts(path: Path | str, query: TableQuery) -> GroupedCounts:
         )
     counts: GroupedCounts = {}
     with duckdb.connect() as connection:
+        for name, table in secret.items():
+            connection.register(_secret_alias(name), table)
         for record in connection.execute(" UNION ALL ".join(parts)).fetchall():
             row, col, row_grouped, col_grouped = record[0], record[1], record[2], record[3]
             met = tuple(bool(flag) for flag in record[4:-1])
@@ -286,9 +312,13 @@ def grouped_counts(path: Path | str, query: TableQuery) -> GroupedCounts:
     return counts
 
 
+def _secret_alias(name: str) -> str:
+    return "s_" + _name(name).replace(".", "_").replace("-", "_")
+
+
 def _answered_sql(question: Categorical) -> str:
     """Whether a person answered: a level, or at least one choice of a multiple choice."""
-    column = f't."{_name(question.name)}"'
+    column = column_sql(question)
     if question.multiple:
         # Stored choices are never null (validation), so a non-empty list has a level.
         return f"coalesce(len({column}) > 0, false)"

@@ -12,6 +12,9 @@ gate as an overlap, so that subtracting the two reveals no small count.
 Rows and columns are single or multiple choice questions at the top level of
 the form; submissions carry no neighbourhood of their own yet, so a
 neighbourhood is tabulated through the form's own neighbourhood question.
+A sensitive single choice (migration background, say) can be a row, a column
+or a filter too: its answers are decrypted in memory for the count, audited,
+and never written to the snapshot (analysis/sensitive_groups.py).
 """
 
 from __future__ import annotations
@@ -38,11 +41,16 @@ from incity.analysis.disclosure import (
     count_table,
     protect_table,
 )
-from incity.errors import InvalidInput
+from incity.analysis.sensitive_groups import (
+    levels_by_submission,
+    may_read_sensitive,
+    sensitive_names,
+    sensitive_question,
+)
+from incity.errors import Forbidden, InvalidInput
 from incity.surveys import queries
 from incity.surveys.definition import FormDefinition, is_sensitive, text_in, walk
 from incity.surveys.models import Form
-from incity.surveys.services.submissions import project_sensitive_names
 
 Scope = Literal["published", "raw"]
 # Each filter doubles the overlapping tables the gate checks; three keep it quick.
@@ -68,10 +76,11 @@ class _Questions:
     levels: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     categorical: dict[str, query.Categorical] = field(default_factory=dict)
     sensitive: set[str] = field(default_factory=set)
+    form: Form | None = None
 
     @classmethod
     def of(cls, form: Form) -> _Questions:
-        found = cls(sensitive=set(project_sensitive_names(form.project)))
+        found = cls(sensitive=set(sensitive_names(form)), form=form)
         for definition in form.versions.order_by("number").values_list("definition", flat=True):
             found._add(definition)
         return found
@@ -97,11 +106,15 @@ class _Questions:
                 parameter, f"{parameter}: the form has no question '{name}'.", question=name
             )
         if name in self.sensitive:
-            raise InvalidInput(
-                parameter,
-                f"{parameter}: '{name}' holds sensitive answers, which are never tabulated.",
-                question=name,
-            )
+            # Only a sensitive select_one outside repeats; refused naming why otherwise.
+            assert self.form is not None
+            try:
+                sensitive_question(self.form, name, field=parameter)
+            except InvalidInput as refused:
+                raise InvalidInput(
+                    parameter, f"{parameter}: {refused.message}", question=name
+                ) from None
+            return query.Categorical(name, False, sensitive=True)
         if name not in self.categorical:
             kind = self.types[name]
             raise InvalidInput(
@@ -133,6 +146,12 @@ def cross_table(user: User, origin: Origin, form_pk: int, request: TableRequest)
     form = queries.get_form(user, form_pk, action)
     questions = _Questions.of(form)
     table_query = _parse(request, questions)
+    secret_questions = _sensitive_in(table_query)
+    if request.scope == "raw" and secret_questions and not may_read_sensitive(user, form):
+        raise Forbidden(
+            f"'{secret_questions[0]}' is a sensitive question: a table of raw counts by it "
+            "needs a role that may read sensitive answers."
+        )
     snapshot = query.snapshot(form)
     threshold = form.project.disclosure_threshold
     # A published table depends only on the snapshot (named by the data's fingerprint),
@@ -142,7 +161,13 @@ def cross_table(user: User, origin: Origin, form_pk: int, request: TableRequest)
         remembered = cache.get(published_key)
         if remembered is not None:
             return cast(dict[str, Any], remembered)
-    counts = query.grouped_counts(snapshot, table_query)
+    secret = {
+        name: levels_by_submission(
+            form, name, reason="tables.cross_table", actor=user, origin=origin
+        ).as_arrow()
+        for name in secret_questions
+    }
+    counts = query.grouped_counts(snapshot, table_query, secret)
     rows = _levels(questions, table_query.rows.name, counts, 0)
     cols = _levels(questions, table_query.cols.name, counts, 1) if table_query.cols else []
     conditions = len(table_query.conditions())
@@ -180,6 +205,16 @@ def cross_table(user: User, origin: Origin, form_pk: int, request: TableRequest)
 
 
 PUBLISHED_CACHE_SECONDS = 24 * 3600
+
+
+def _sensitive_in(table_query: query.TableQuery) -> list[str]:
+    """The sensitive questions a table groups or filters by, each once."""
+    used = [table_query.rows, table_query.cols, *(item.question for item in table_query.filters)]
+    names: list[str] = []
+    for question in used:
+        if question is not None and question.sensitive and question.name not in names:
+            names.append(question.name)
+    return names
 
 
 def _published_key(snapshot_name: str, threshold: int, request: TableRequest) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Field, File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from incity.accounts import access
@@ -14,7 +14,7 @@ from incity.accounts.audit import Origin
 from incity.accounts.models import User
 from incity.accounts.permissions import ProjectAction
 from incity.errors import InvalidInput
-from incity.places import queries, services
+from incity.places import area_answers, queries, services
 from incity.places.models import AreaKind, NamedPlace, PlanImage
 
 router = Router(tags=["places"])
@@ -113,6 +113,26 @@ def set_areas(request: HttpRequest, slug: str, payload: AreasIn) -> list[Any]:
         origin=_origin(request),
         project_slug=slug,
         area_ids=payload.areas,
+    )
+
+
+class AreaAnswersQuery(Schema):
+    form: int = Field(..., description="The form whose map questions are counted")
+    scope: Literal["published", "raw"] = Field("published")
+
+
+@router.get("/projects/{slug}/areas/answers")
+def area_answer_counts(
+    request: HttpRequest, slug: str, query: Query[AreaAnswersQuery]
+) -> dict[str, Any]:
+    """Per area of the project, how many people answered each map question of the form there.
+
+    Published (the default; view_published) through the disclosure gate with the
+    project's threshold: small counts are null, with the reason. `scope=raw`
+    (view_raw_data, audited) adds the exact number of answers (marks) per cell.
+    """
+    return area_answers.area_answer_counts(
+        _user(request), _origin(request), slug, query.form, query.scope
     )
 
 

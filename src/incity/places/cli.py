@@ -1,4 +1,4 @@
-"""`incity places`: import boundaries and list an organisation's areas.
+"""`incity places`: import boundaries, list an organisation's areas, assign answers to areas.
 
 The handlers run as the machine operator (acting user None, channel cli).
 """
@@ -64,6 +64,20 @@ def cmd_places_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_places_assign(args: argparse.Namespace) -> int:
+    _setup_django()
+    _ensure_migrated()
+    from incity.accounts.models import Project
+    from incity.places.assignment import reassign_project
+
+    project = Project.objects.filter(slug=args.project).first()
+    if project is None:
+        raise CliError(f"no project '{args.project}'.")
+    summary = reassign_project(project)
+    print(json.dumps({"project": project.slug, **summary.as_json()}))
+    return 0
+
+
 def register(commands: Any) -> None:
     """Add `incity places` to the `incity` parser's subcommands."""
     places = commands.add_parser("places", help="neighbourhood and ward boundaries")
@@ -93,3 +107,9 @@ def register(commands: Any) -> None:
     listing = actions.add_parser("list", help="list an organisation's areas")
     listing.add_argument("--org", required=True, help="the organisation's slug")
     listing.set_defaults(handler=cmd_places_list)
+    assigning = actions.add_parser(
+        "assign",
+        help="assign every geometry answer of a project to its area again (prints a JSON line)",
+    )
+    assigning.add_argument("project", help="the project's slug")
+    assigning.set_defaults(handler=cmd_places_assign)

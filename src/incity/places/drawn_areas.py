@@ -18,6 +18,7 @@ from shapely.geometry import shape
 from incity.accounts.audit import Origin, record
 from incity.accounts.models import AuditKind, Organisation, Project, User
 from incity.errors import InvalidInput, NotFound
+from incity.places.assignment import reassign_projects_of
 from incity.places.boundaries import _check_polygons, _polygonal, _range_problem, to_geojson
 from incity.places.geometry import assign_area, forget_project_area
 from incity.places.models import Area, AreaKind, NamedPlace
@@ -158,6 +159,7 @@ def save_drawn_area(
     )
     boundary, repaired = _drawn_shape(geometry, repair) if geometry is not None else (None, "")
     created = area is None
+    previous_kind = area.kind if area is not None else area_kind
     if area is None:
         area = Area.objects.create(
             organisation=project.organisation,
@@ -174,6 +176,10 @@ def save_drawn_area(
             area.boundary = boundary
         area.save(update_fields=["name", "code", "kind", "boundary"])
     _reassign_places(project)
+    if created or boundary is not None or area.kind != previous_kind:
+        # A new or moved boundary (or a new kind, which ranks overlapping areas) moves
+        # answers, in every project that uses the area.
+        reassign_projects_of([area], also=project)
     record(
         actor=acting_user,
         origin=origin,

@@ -23,6 +23,7 @@ from incity.accounts.audit import Origin, record
 from incity.accounts.models import AuditKind, Organisation, Project, User
 from incity.accounts.permissions import ProjectAction
 from incity.errors import InvalidInput, NotFound
+from incity.places.assignment import reassign_project, reassign_projects_of
 from incity.places.boundaries import Boundary, looks_swapped, read_boundaries
 from incity.places.geometry import assign_area, forget_project_area
 from incity.places.models import Area, AreaKind, NamedPlace, PlaceKind, PlanImage
@@ -146,6 +147,8 @@ def import_boundaries(
     if project is not None:
         project.areas.add(*(result.created + result.updated))
         forget_project_area(project)
+    # New boundaries move answers between areas, in every project that uses them.
+    reassign_projects_of(result.created + result.updated, also=project)
     record(
         actor=acting_user,
         origin=origin,
@@ -194,6 +197,7 @@ def set_project_areas(
         )
     project.areas.set(areas)
     forget_project_area(project)
+    reassign_project(project)
     record(
         actor=acting_user,
         origin=origin,

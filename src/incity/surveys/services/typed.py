@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from incity.places.assignment import assign_submissions
 from incity.surveys.definition import FormDefinition
 from incity.surveys.models import (
     Answer,
@@ -71,14 +72,27 @@ def typed_rows(
 
 
 def insert_typed(rows: list[TypedRow]) -> None:
-    """Insert typed answers with one prepared statement.
+    """Insert typed answers with one prepared statement, then give every map answer
+    among them its area (places/assignment.py).
 
     A batch of 1,000 submissions has some 50,000 typed values; building model
     instances for them cost more than validating the answers, so they go in as
-    plain tuples (measured in bench/surveys_bench.py).
+    plain tuples (measured in bench/surveys_bench.py). Every writer of typed rows
+    comes through here, so no map answer is left without its neighbourhood.
     """
     if not rows:
         return
+    _write_typed(rows)
+    located = sorted({row[0] for row in rows if row[_LAT] is not None})
+    if located:
+        assign_submissions(located)
+
+
+# Where the representative latitude is in a typed row (see _TYPED_COLUMNS).
+_LAT = _TYPED_COLUMNS.index("lat")
+
+
+def _write_typed(rows: list[TypedRow]) -> None:
     table = connection.ops.quote_name(Answer._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(column) for column in _TYPED_COLUMNS)
     if connection.vendor == "postgresql":

@@ -51,6 +51,7 @@ from incity.accounts.models import Project
 from incity.places.geometry import tolerance_degrees
 from incity.places.models import Area, AreaKind
 from incity.surveys.models import Answer, Form, Submission
+from incity.surveys.services import data_state
 
 # Rows read per round trip; 50,000 (id, lon, lat, area) tuples are a few MB.
 CHUNK = 50_000
@@ -208,9 +209,16 @@ def assign_submissions(submission_ids: Sequence[int]) -> int:
     return assigned
 
 
+@transaction.atomic
 def reassign_project(project: Project) -> Assignment:
-    """Recompute the area of every geometry answer of the project (after its areas change)."""
-    return run_assignment(project, None)
+    """Recompute the area of every geometry answer of the project (after its areas change).
+
+    The project's forms' data counters move on too: map layers by area and anything
+    else derived from where answers lie must be built again with the new areas.
+    """
+    assignment = run_assignment(project, None)
+    data_state.bump(Form.objects.filter(project=project).values_list("pk", flat=True))
+    return assignment
 
 
 def reassign_projects_of(areas: Iterable[Area], also: Project | None = None) -> None:

@@ -288,7 +288,7 @@ def _area_layer(request: LayerRequest, version: str, threshold: int, scope: str)
     categories = columns_of(request.question)
     columns = selection.columns
     names = [candidate.name for candidate, _ in area.areas]
-    where = _area_of_marks(columns, [boundary for _, boundary in area.areas])
+    where = _area_of_marks(columns, [candidate for candidate, _ in area.areas])
     codes = (
         columns.category.astype(np.int64)
         if request.question.categories
@@ -352,15 +352,19 @@ def _area_layer(request: LayerRequest, version: str, threshold: int, scope: str)
     return layer
 
 
-def _area_of_marks(columns: MarkColumns, boundaries: list[Any]) -> NDArray[np.int64]:
-    """Each mark's area (index into `boundaries`), -1 outside every area.
+def _area_of_marks(columns: MarkColumns, areas: list[Any]) -> NDArray[np.int64]:
+    """Each mark's area (index into `areas`), -1 outside every area.
 
-    The first area by name takes a point on a shared boundary, as places.assign_area does.
+    The area stored with the answer (places/assignment.py), so that the map, the places
+    API and every other figure by area count each answer in the same place.
     """
+    position = {area.pk: index for index, area in enumerate(areas)}
+    lookup = np.full(max(position, default=0) + 2, -1, dtype=np.int64)
+    for pk, index in position.items():
+        lookup[pk] = index
+    inside = (columns.area >= 0) & (columns.area < lookup.size)
     where = np.full(len(columns), -1, dtype=np.int64)
-    for index, boundary in enumerate(boundaries):
-        inside = (where < 0) & shapely.intersects_xy(boundary, columns.lon, columns.lat)
-        where[inside] = index
+    where[inside] = lookup[columns.area[inside]]
     return where
 
 

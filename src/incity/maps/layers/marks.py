@@ -50,6 +50,7 @@ class MarkColumns:
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
     cell: NDArray[np.uint64]  # H3 cell at MAX_RESOLUTION, as an integer
+    area: NDArray[np.int64]  # the stored area of the answer (places.assignment), -1 for none
 
     def __len__(self) -> int:
         return int(self.submission.size)
@@ -97,7 +98,7 @@ def _load(form: Form, question: MapQuestion, version: str) -> MarkColumns:
             submission__in=kept.values("id"),
         )
         .order_by("submission_id", "id")
-        .values_list("submission_id", "path", "text", "lat", "lon")
+        .values_list("submission_id", "path", "text", "lat", "lon", "area_id")
     )
     # A million row tuples would set off the cyclic collector again and again while
     # they are built (none of them is garbage): pause it for the load.
@@ -106,11 +107,12 @@ def _load(form: Form, question: MapQuestion, version: str) -> MarkColumns:
         size = len(rows)
         if not size:
             return _empty(version)
-        submission_ids, paths, texts, latitudes, longitudes = zip(*rows, strict=True)
+        submission_ids, paths, texts, latitudes, longitudes, areas = zip(*rows, strict=True)
         del rows
         submission = np.fromiter(submission_ids, dtype=np.int64, count=size)
         lat = np.fromiter(latitudes, dtype=np.float64, count=size)
         lon = np.fromiter(longitudes, dtype=np.float64, count=size)
+        area = np.fromiter((-1 if pk is None else pk for pk in areas), dtype=np.int64, count=size)
         category_index = {name: index for index, name in enumerate(question.categories)}
         category = np.fromiter(
             (category_index.get(text or "", -1) for text in texts), dtype=np.int16, count=size
@@ -133,7 +135,7 @@ def _load(form: Form, question: MapQuestion, version: str) -> MarkColumns:
             count = offsets[where + 1] - offsets[where]
             known = found & (position >= 0) & (position < count)
             time[known] = time_codes[offsets[where[known]] + position[known]]
-    return MarkColumns(version, submission, category, time, day, lat, lon, cell)
+    return MarkColumns(version, submission, category, time, day, lat, lon, cell, area)
 
 
 def _submission_columns(
@@ -207,6 +209,7 @@ def _empty(version: str) -> MarkColumns:
         np.empty(0, dtype=np.float64),
         np.empty(0, dtype=np.float64),
         np.empty(0, dtype=np.uint64),
+        np.empty(0, dtype=np.int64),
     )
 
 

@@ -50,7 +50,7 @@ from incity.surveys.models import Form, FormVersion
 
 # Element keys that hold expressions (required and default only sometimes do).
 EXPRESSION_KEYS = ("relevant", "constraint", "calculation", "choice_filter", "repeat_count")
-# `required` words that are not expressions (as validation.py reads them).
+# `required` words that are not expressions (as surveys/validation reads them).
 _REQUIRED_WORDS = frozenset({"", "yes", "no", "true", "false", "true()", "false()", "1", "0"})
 
 JsonAst = dict[str, Any]

@@ -53,7 +53,7 @@ Language keys are the XLSForm suffixes exactly as written ("English (en)", or
 legacy "english"); a form without language columns uses the key "default".
 Missing keys in an element mean their empty value (see `ELEMENT_DEFAULTS`).
 
-Answers (see `validation.py`) are keyed by element name; groups are
+Answers (see `validation/`) are keyed by element name; groups are
 transparent, a repeat's answer is a list of objects keyed the same way.
 
 'map marks' is incity's own type: several points, lines or areas in one

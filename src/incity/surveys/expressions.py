@@ -399,7 +399,7 @@ _UNSET: Any = object()
 class EvalContext:
     """What an expression can see: the answers, where it is evaluated, the choice it filters.
 
-    * `answers`: the answers as `validation.py` keeps them (keyed by element name,
+    * `answers`: the answers as `validation/` keeps them (keyed by element name,
       groups transparent, a repeat a list of objects).
     * `repeats`: for each element name, the names of the repeats that contain it,
       outermost first (names missing here are taken to be at the top level).

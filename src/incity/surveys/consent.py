@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from functools import lru_cache
 
 from incity.surveys.definition import language_code
 
@@ -63,7 +64,9 @@ def default_sheet(languages: list[str], title: str) -> dict[str, str]:
     return sheets
 
 
+@lru_cache(maxsize=64)
 def sheet_hash(text: str) -> str:
+    # Kept: a batch hashes the same few sheets a thousand times.
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

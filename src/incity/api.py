@@ -136,10 +136,12 @@ def _mount_routers() -> None:
     from incity.maps.api import router as maps_router
     from incity.places.api import router as places_router
     from incity.surveys.api import router as surveys_router
+    from incity.surveys.submissions_api import router as submissions_router
 
     api.add_router("/", accounts_router)
     api.add_router("/frameworks", frameworks_router)
     api.add_router("/", surveys_router)
+    api.add_router("/", submissions_router)
     api.add_router("/", places_router)
     api.add_router("/", tables_router)
     api.add_router("/", margins_router)

@@ -32,9 +32,9 @@ from incity.collect.services import submit_from_app
 from incity.errors import Conflict, Forbidden, IncityError, InvalidInput, NotFound, Unauthenticated
 from incity.fieldwork import services as fieldwork_services
 from incity.fieldwork.models import DeviceApp
-from incity.surveys.api import SubmissionIn
 from incity.surveys.definition import is_right_to_left, language_code
 from incity.surveys.models import Form
+from incity.surveys.submissions_api import SubmissionIn
 from incity.web.views.errors import forbidden, not_found
 
 CHANNEL = "collect"

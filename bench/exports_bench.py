@@ -1,15 +1,23 @@
-"""Exports of a large synthetic form: the streaming writers beside a naive export.
+"""Exports of a large synthetic form from the column store, beside row-by-row exports.
 
-INCITY_BENCH_SUBMISSIONS (default 1,000,000) synthetic submissions of a
-60-question form are bulk-inserted with executemany into the bench's own
-database (from 1,000 pre-generated answer sets, cycled). Each export then runs
-in a fresh subprocess, so its peak memory (ru_maxrss, the whole process with
-Django loaded) is its own. Baselines, in the same run: the naive export that
-loads every submission through the ORM and writes row by row (CSV with
-csv.writer, Parquet through a pandas DataFrame of all rows, XLSX with openpyxl's
-normal workbook); and the same export with the columnar path switched off (the
-row-by-row path every format has). XLSX runs on at most INCITY_BENCH_XLSX_SUBMISSIONS (default
-100,000) because it is several times slower per cell than the other formats.
+INCITY_BENCH_SUBMISSIONS (default 1,000,000) synthetic submissions of a 60-question
+form are bulk-inserted with executemany into the bench's own database (from 1,000
+pre-generated answer sets, cycled). Every step then runs in a fresh subprocess, so its
+peak memory (ru_maxrss, the whole process with Django loaded) is its own:
+
+- the column store built from scratch (exports/store: `sync`);
+- 1,000 more submissions inserted, the form's data version moved on, and `sync` again
+  (incremental: only the last segment is rebuilt);
+- CSV and Parquet exports from the current store (through `engine.write`, whose own
+  `sync` finds the store current);
+- baselines in the same run, on a copy of the form holding the first
+  INCITY_BENCH_BASELINE_SUBMISSIONS (default 100,000) submissions, because the naive
+  export holds every row in memory (over 10 GB at 1,000,000): the naive export (every
+  submission through the ORM, csv.writer / a pandas DataFrame) and the row-by-row path
+  with the store switched off; their times are also given scaled linearly to the full
+  count, which is what they are (both are linear in the rows);
+- XLSX (the row path, xlsxwriter in constant-memory mode) of every submission, which
+  fits in one sheet up to 1,048,575; it takes minutes: INCITY_BENCH_XLSX=0 skips it.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,7 +86,6 @@ def _answers(generator: random.Random) -> str:
 
 
 def _build(count: int) -> int:
-    from django.db import connection, transaction
 
     from incity.accounts.models import Organisation, Project
     from incity.surveys.models import Form, FormVersion
@@ -97,8 +105,20 @@ def _build(count: int) -> int:
     version = FormVersion.objects.create(
         form=form, number=1, definition=definition, content_hash="bench", question_count=QUESTIONS
     )
+    _insert(form.pk, project.pk, version.pk, 0, count)
+    return int(form.pk)
+
+
+def _templates() -> list[str]:
     generator = random.Random(5)
-    templates = [_answers(generator) for _ in range(TEMPLATES)]
+    return [_answers(generator) for _ in range(TEMPLATES)]
+
+
+def _insert(form_pk: int, project_pk: int, version_pk: int, first: int, stop: int) -> None:
+    """Submissions number `first` to `stop` - 1 of the bench form, by executemany."""
+    from django.db import connection, transaction
+
+    templates = _templates()
     received = datetime(2026, 11, 1, tzinfo=UTC).isoformat()
     sql = (
         "INSERT INTO surveys_submission (project_id, form_id, version_id, instance_id, answers,"
@@ -107,51 +127,49 @@ def _build(count: int) -> int:
         " 'received', '', 1, %s, %s)"
     )
     step = 50_000
-    for start in range(0, count, step):
+    for start in range(first, stop, step):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
                 sql,
                 [
-                    (
-                        project.pk,
-                        form.pk,
-                        version.pk,
-                        f"bench:{n}",
-                        templates[n % TEMPLATES],
-                        received,
-                        True,
-                        False,
-                    )
-                    for n in range(start, min(start + step, count))
+                    (project_pk, form_pk, version_pk, f"bench:{n}", templates[n % TEMPLATES],
+                     received, True, False)
+                    for n in range(start, min(start + step, stop))
                 ],
-            )
-    return int(form.pk)
+            )  # fmt: skip
 
 
-_EXPORT = """
+_PROLOGUE = """
 import django, json, resource, sys, time
 from pathlib import Path
 django.setup()
-from incity.exports import columnar
-from incity.exports.engine import ExportOptions, plan_export, write
 from incity.surveys.models import Form
-if sys.argv[4:] == ["rows"]:
-    columnar.supported = lambda *args: False
 form = Form.objects.get(pk=int(sys.argv[1]))
 start = time.perf_counter()
-plan = plan_export(form, ExportOptions(format=sys.argv[2]))
-rows = write(plan, Path(sys.argv[3]))
+"""
+_EPILOGUE = """
 print(json.dumps({"ms": (time.perf_counter() - start) * 1000, "rows": rows,
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
-
+_SYNC = """
+from incity.exports.store import sync
+report = sync(form)
+rows = report.rows_built
+print(json.dumps({"state": report.state, "built": len(report.built),
+    "unfit": len(report.unfit)}), file=sys.stderr)
+"""
+_EXPORT = """
+from incity.exports import columnar
+from incity.exports.engine import ExportOptions, plan_export, write
+if sys.argv[4:] == ["rows"]:
+    columnar.supported = lambda *args: False
+plan = plan_export(form, ExportOptions(format=sys.argv[2]))
+rows = write(plan, Path(sys.argv[3]))
+"""
 _NAIVE = """
-import django, json, resource, sys, time, csv
-django.setup()
-from incity.surveys.models import Form, Submission
-form = Form.objects.get(pk=int(sys.argv[1]))
+import csv
+from incity.surveys.models import Submission
 fmt, out = sys.argv[2], sys.argv[3]
-start = time.perf_counter()
 every = list(Submission.objects.filter(form=form).order_by("pk"))
 names = sorted({key for s in every[:1000] for key in s.answers})
 if fmt == "csv":
@@ -160,80 +178,105 @@ if fmt == "csv":
         writer.writerow(["submission_id", *names])
         for s in every:
             writer.writerow([s.pk, *(s.answers.get(n) for n in names)])
-elif fmt == "parquet":
+else:
     import pandas as pd
     pd.DataFrame([{"submission_id": s.pk, **s.answers} for s in every]).to_parquet(out)
-else:
-    from openpyxl import Workbook
-    book = Workbook(); sheet = book.active; sheet.append(["submission_id", *names])
-    for s in every:
-        sheet.append([s.pk, *(s.answers.get(n) for n in names)])
-    book.save(out)
-print(json.dumps({"ms": (time.perf_counter() - start) * 1000, "rows": len(every),
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+rows = len(every)
 """
 
 
 def _measure(
-    script: str, form_pk: int, fmt: str, folder: Path, path: str = "columnar"
+    script: str, form_pk: int, fmt: str = "", folder: Path | None = None, path: str = "store"
 ) -> dict[str, float]:
-    out = folder / f"{'naive' if script is _NAIVE else 'incity'}.{fmt}"
+    out = (folder or Path(tempfile.gettempdir())) / f"bench-export.{fmt or 'none'}"
     out.unlink(missing_ok=True)
-    environment = dict(os.environ)
     completed = subprocess.run(
-        [sys.executable, "-c", script, str(form_pk), fmt, str(out), path],
-        capture_output=True, text=True, env=environment, check=False,
+        [sys.executable, "-c", _PROLOGUE + script + _EPILOGUE, str(form_pk), fmt, str(out), path],
+        capture_output=True, text=True, env=dict(os.environ), check=False,
     )  # fmt: skip
     if completed.returncode != 0:
-        raise RuntimeError(f"export {fmt} failed: {completed.stderr.strip()[-2000:]}")
+        raise RuntimeError(f"bench step {fmt or 'sync'} failed: {completed.stderr.strip()[-2000:]}")
     result: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
-    result["mb_file"] = out.stat().st_size / 1024 / 1024
+    result["mb_file"] = out.stat().st_size / 1024 / 1024 if out.exists() else 0.0
     out.unlink(missing_ok=True)
+    step = "naive" if script is _NAIVE else "sync" if script is _SYNC else path
+    # Each step as it ends, with the load it ran under (the table comes at the end).
+    print(f"{step} {fmt}: {result} {completed.stderr.strip()[-200:]} load {os.getloadavg()}",
+          file=sys.stderr, flush=True)  # fmt: skip
     return result
+
+
+def _mb(result: dict[str, float]) -> str:
+    return f"{result['peak_mb']:.0f} MB"
 
 
 def run() -> list[Row]:
     count = int(os.environ.get("INCITY_BENCH_SUBMISSIONS", "1000000"))
-    xlsx_count = min(count, int(os.environ.get("INCITY_BENCH_XLSX_SUBMISSIONS", "100000")))
+    small = min(count, int(os.environ.get("INCITY_BENCH_BASELINE_SUBMISSIONS", "100000")))
+    added = 1000
+    started = time.perf_counter()
     form_pk = _build(count)
+    print(f"inserted {count:,} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     folder = Path(tempfile.mkdtemp(prefix="incity-exports-bench-"))
     rows: list[Row] = []
+    scale = count / small
+    # The store first, so that the new submissions follow the form's own (in its last,
+    # partly filled segment) rather than the baseline copy's.
+    build = _measure(_SYNC, form_pk)
+    _add_more(form_pk, count, added)
+    again = _measure(_SYNC, form_pk)
+    baseline_form = form_pk if small == count else _copy_form(form_pk, small)
+    naive = {fmt: _measure(_NAIVE, baseline_form, fmt, folder) for fmt in ("csv", "parquet")}
+    by_rows = {
+        fmt: _measure(_EXPORT, baseline_form, fmt, folder, "rows") for fmt in ("csv", "parquet")
+    }
+    rows.append(
+        Row(f"column store built from scratch, {count:,} submissions x {QUESTIONS} questions "
+            f"(peak RSS {_mb(build)}); baseline: naive CSV export, {small:,} scaled x{scale:g}",
+            build["ms"], naive["csv"]["ms"] * scale)
+    )  # fmt: skip
+    rows.append(
+        Row(f"store sync after {added:,} new submissions ({again['rows']:,.0f} rows of the "
+            f"touched segment rebuilt; peak RSS {_mb(again)}); baseline: the build from scratch",
+            again["ms"], build["ms"])
+    )  # fmt: skip
+    total = count + added
     for fmt in ("csv", "parquet"):
         mine = _measure(_EXPORT, form_pk, fmt, folder)
-        by_rows = _measure(_EXPORT, form_pk, fmt, folder, "rows")
-        naive = _measure(_NAIVE, form_pk, fmt, folder)
+        assert mine["rows"] == total, mine
+        for label, base in (("naive", naive[fmt]), ("row-by-row path", by_rows[fmt])):
+            rows.append(
+                Row(f"export {fmt} from the store, {total:,} submissions (peak RSS {_mb(mine)}, "
+                    f"{mine['mb_file']:.0f} MB file); baseline: {label} at {small:,} "
+                    f"(peak RSS {_mb(base)}) scaled x{total / small:g}",
+                    mine["ms"], base["ms"] * total / small)
+            )  # fmt: skip
+    if os.environ.get("INCITY_BENCH_XLSX", "1") != "0":
+        xlsx = _measure(_EXPORT, form_pk, "xlsx", folder)
         rows.append(
-            Row(
-                f"export {fmt}, {count:,} submissions x {QUESTIONS} questions, columnar path "
-                f"(peak RSS {mine['peak_mb']:.0f} MB vs naive {naive['peak_mb']:.0f} MB)",
-                mine["ms"],
-                naive["ms"],
-            )
-        )
-        rows.append(
-            Row(
-                f"export {fmt}, {count:,} submissions, row-by-row path (peak RSS "
-                f"{by_rows['peak_mb']:.0f} MB)",
-                by_rows["ms"],
-                naive["ms"],
-            )
-        )
-    # XLSX on its own (smaller) form so the row count is the one reported.
-    xlsx_form = form_pk if xlsx_count == count else _xlsx_form(form_pk, xlsx_count)
-    mine = _measure(_EXPORT, xlsx_form, "xlsx", folder)
-    naive = _measure(_NAIVE, xlsx_form, "xlsx", folder)
-    rows.append(
-        Row(
-            f"export xlsx, {xlsx_count:,} submissions x {QUESTIONS} questions "
-            f"(peak RSS {mine['peak_mb']:.0f} MB vs naive {naive['peak_mb']:.0f} MB)",
-            mine["ms"],
-            naive["ms"],
-        )
-    )
+            Row(f"export xlsx (row path, xlsxwriter constant memory), {total:,} submissions "
+                f"(peak RSS {_mb(xlsx)}, {xlsx['mb_file']:.0f} MB file); baseline: row-by-row "
+                f"CSV at {small:,} scaled", xlsx["ms"], by_rows["csv"]["ms"] * total / small)
+        )  # fmt: skip
     return rows
 
 
-def _xlsx_form(form_pk: int, count: int) -> int:
+def _add_more(form_pk: int, count: int, added: int) -> None:
+    """`added` new submissions, committed the way the service commits them (the form's
+    data version moved on in the same transaction)."""
+    from django.db import transaction
+
+    from incity.surveys.models import Form
+    from incity.surveys.services import data_state
+
+    form = Form.objects.get(pk=form_pk)
+    version = form.versions.get(number=1)
+    with transaction.atomic():
+        _insert(form.pk, form.project_id, version.pk, count, count + added)
+        data_state.bump([form.pk])
+
+
+def _copy_form(form_pk: int, count: int) -> int:
     """A copy of the bench form holding the first `count` submissions."""
     from django.db import connection, transaction
 
@@ -241,7 +284,7 @@ def _xlsx_form(form_pk: int, count: int) -> int:
 
     source = Form.objects.get(pk=form_pk)
     copy = Form.objects.create(
-        project=source.project, form_id="bench_wide_xlsx", title=source.title,
+        project=source.project, form_id="bench_wide_small", title=source.title,
         status="open", draft=source.draft, is_synthetic=True,
     )  # fmt: skip
     version = FormVersion.objects.create(

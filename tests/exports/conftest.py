@@ -15,6 +15,14 @@ def exports_dir(settings: Any, tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def data_dir(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Column stores (DATA_DIR/columns) of one test never meet another's."""
+    folder = tmp_path_factory.mktemp("data")
+    settings.DATA_DIR = folder
+    return folder
+
+
 @pytest.fixture
 def immediate_jobs(settings: Any) -> None:
     """Jobs run as soon as their request commits (django-tasks' immediate backend)."""

@@ -20,6 +20,7 @@ from incity.errors import Conflict, InvalidInput
 from incity.exports import columnar, source
 from incity.exports.layout import CellMode, Layout, build_layout
 from incity.exports.models import ExportFormat, LabelMode
+from incity.exports.store import export as store_export
 from incity.exports.writers import ONE_TABLE_FORMATS, WriterOptions, open_writer
 from incity.exports.writers.base import XLSX_MAX_ROWS
 from incity.surveys.definition import FormDefinition
@@ -180,6 +181,12 @@ def write(plan: Plan, path: Path, progress: Progress | None = None) -> int:
         plan.layout, plan.options.format, options.mode, plan.options.include_sensitive
     ):
         return _write_columnar(plan, options, temporary, path, progress)
+    return _write_rows(plan, options, temporary, path, progress)
+
+
+def _write_rows(
+    plan: Plan, options: WriterOptions, temporary: Path, path: Path, progress: Progress | None
+) -> int:
     maker = source.RowMaker(plan.layout, options.mode)
     writer = open_writer(plan.options.format, temporary, plan.layout, options)
     done = 0
@@ -211,11 +218,21 @@ def write(plan: Plan, path: Path, progress: Progress | None = None) -> int:
 def _write_columnar(
     plan: Plan, options: WriterOptions, temporary: Path, path: Path, progress: Progress | None
 ) -> int:
-    """The columnar path (exports/columnar.py): the same file, whole columns at a time."""
-    write_file = columnar.write_csv if plan.options.format == "csv" else columnar.write_parquet
-    pages = source.raw_chunks(plan.form, plan.options.since, chunk_size=settings.EXPORT_CHUNK_SIZE)
+    """From the form's column store (exports/store/): the same values, whole columns at a
+    time; the row path when the store does not hold this layout."""
     try:
-        done = write_file(temporary, plan.layout, options.mode, pages, progress)
+        done = store_export.write(
+            plan.form,
+            plan.layout,
+            options.mode,
+            plan.options.format,
+            plan.options.since,
+            str(temporary),
+            progress,
+        )
+        if done is None:
+            temporary.unlink(missing_ok=True)
+            return _write_rows(plan, options, temporary, path, progress)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

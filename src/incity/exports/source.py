@@ -55,13 +55,21 @@ def chunks(
 
 
 def raw_chunks(
-    form: Form, since: datetime | None, *, chunk_size: int
+    form: Form,
+    since: datetime | None,
+    *,
+    chunk_size: int,
+    first_id: int = 0,
+    stop_id: int | None = None,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """The same pages as plain tuples: the metadata, the answers as JSON text (index 8)
-    and the encrypted sensitive answers (index 9), for the columnar path."""
+    and the encrypted sensitive answers (index 9); only ids from `first_id` up to (not
+    including) `stop_id` when given (the rows of one segment of the column store)."""
+    rows = submissions(form, since)
+    if stop_id is not None:
+        rows = rows.filter(pk__lt=stop_id)
     query = (
-        submissions(form, since)
-        .annotate(raw_answers=Cast("answers", output_field=TextField()))
+        rows.annotate(raw_answers=Cast("answers", output_field=TextField()))
         .order_by("pk")
         .values_list(
             "pk",
@@ -76,7 +84,7 @@ def raw_chunks(
             "sensitive",
         )
     )
-    last = 0
+    last = first_id - 1
     while True:
         page = list(query.filter(pk__gt=last)[:chunk_size])
         if not page:

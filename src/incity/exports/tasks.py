@@ -10,3 +10,11 @@ def run_export(job_pk: int) -> None:
     from incity.exports.services import run_export_job
 
     run_export_job(job_pk=job_pk)
+
+
+@task(queue_name="default")
+def sync_store(form_id: int) -> None:
+    """Bring the form's column store up to date (queued by store.schedule_sync)."""
+    from incity.exports.store.schedule import run_sync
+
+    run_sync(form_id)

@@ -41,6 +41,9 @@ class XlsxWriter:
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
+                # A full sheet of a wide form passes 4 GB of XML (a million rows of 60
+                # questions did): without ZIP64 the file cannot be closed.
+                "use_zip64": True,
             },
         )
         bold = self.book.add_format({"bold": True})

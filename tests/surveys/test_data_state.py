@@ -171,3 +171,25 @@ def test_a_withdrawal_deletes_the_analysis_snapshot_that_held_the_answers(
     assert not built.exists()
     assert not list(snapshot_dir().glob(f"form-{form.pk}-*"))
     assert fingerprint(form) != before
+
+
+def test_listeners_hear_each_change_inside_the_transaction_and_cannot_fail_it(
+    cast: Cast, form: Form
+) -> None:
+    heard: list[int] = []
+
+    def broken(form_id: int) -> None:
+        raise RuntimeError("cache down")
+
+    derived.register_listener(broken)
+    derived.register_listener(heard.append)
+    try:
+        assert _post(cast.fieldworker, form, payload()).status_code == 201
+        assert (
+            _post(cast.fieldworker, form, payload(answers=good_answers(age=3))).status_code == 422
+        )
+    finally:
+        derived._listeners.remove(broken)
+        derived._listeners.remove(heard.append)
+    assert heard == [form.pk]
+    assert data_version(form) == 1

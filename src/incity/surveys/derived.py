@@ -14,7 +14,9 @@ import logging
 from collections.abc import Callable, Iterable
 
 Purger = Callable[[set[int]], None]
+Listener = Callable[[int], None]
 _purgers: list[Purger] = []
+_listeners: list[Listener] = []
 log = logging.getLogger(__name__)
 
 
@@ -34,3 +36,22 @@ def purge(form_ids: Iterable[int]) -> None:
             purger(ids)
         except Exception:  # a failed purge must not hide the others
             log.exception("derived store purge failed: %s", getattr(purger, "__qualname__", purger))
+
+
+def register_listener(listener: Listener) -> None:
+    """`listener(form_id)` hears of every change to a form's submissions.
+
+    It is called inside the writing transaction (from `services.data_state.bump`), so
+    it must be cheap and must not fail; work that needs the change committed registers
+    `transaction.on_commit` itself (the export column store queues its sync that way).
+    """
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def changed(form_id: int) -> None:
+    for listener in list(_listeners):
+        try:
+            listener(form_id)
+        except Exception:  # a derived store's bookkeeping never fails a write
+            log.exception("derived store listener failed for form %s", form_id)

@@ -327,6 +327,9 @@ TASKS = {
 EXPORTS_DIR = DATA_DIR / "exports"
 # Submissions read (and rows written) per step of an export; progress is saved after each.
 EXPORT_CHUNK_SIZE = env_int("INCITY_EXPORT_CHUNK_SIZE", 5000, minimum=100)
+# SPSS and Stata files are built in memory (pyreadstat cannot append): a table longer
+# than this is written as several files of at most this many rows, zipped together.
+EXPORT_STATS_PART_ROWS = env_int("INCITY_EXPORT_STATS_PART_ROWS", 100_000, minimum=2)
 
 LOGGING = {
     "version": 1,

@@ -147,6 +147,56 @@ def test_spss_and_stata_files_carry_value_and_variable_labels(
     assert list(members["member_age"]) == [7, 41, 7, 41]
 
 
+@pytest.mark.parametrize(
+    ("fmt", "reader"), [("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)]
+)
+def test_a_table_longer_than_a_part_is_written_in_parts_that_append_to_the_whole(
+    cast: Cast, tmp_path: Path, fmt: str, reader: object, settings: object
+) -> None:
+    item = exportable(cast)
+    settings.EXPORT_STATS_PART_ROWS = 2  # type: ignore[attr-defined]
+    with zipfile.ZipFile(_export(item, tmp_path, "parts.zip", format=fmt)) as archive:
+        names = sorted(archive.namelist())
+        readme = archive.read("README.txt").decode("utf-8")
+        archive.extractall(tmp_path)
+    # 3 submissions: two parts of the main table; 4 household members: two parts; the
+    # places table (3 marks) two parts.
+    assert names == [
+        "README.txt",
+        f"household_household_part1.{fmt}",
+        f"household_household_part2.{fmt}",
+        f"household_part1.{fmt}",
+        f"household_part2.{fmt}",
+        f"household_places_part1.{fmt}",
+        f"household_places_part2.{fmt}",
+    ]
+    assert "append" in readme.lower()
+    assert f"household_part2.{fmt}" in readme
+    parts = [reader(str(tmp_path / f"household_part{n}.{fmt}")) for n in (1, 2)]  # type: ignore[operator]
+    assert [len(frame) for frame, _ in parts] == [2, 1]
+    assert [age for frame, _ in parts for age in frame["age"]] == [34, 70, 22]
+    assert [t for frame, _ in parts for t in frame["tenure"]] == [2, 1, 3]
+    for _, meta in parts:
+        assert meta.variable_value_labels["tenure"] == {
+            1: "Owner",
+            2: "Private rent",
+            3: "Social rent",
+        }
+
+
+def test_a_form_within_one_part_gets_one_plain_file(
+    cast: Cast, tmp_path: Path, settings: object
+) -> None:
+    item = exportable(cast)
+    settings.EXPORT_STATS_PART_ROWS = 4  # type: ignore[attr-defined]
+    with zipfile.ZipFile(_export(item, tmp_path, "whole.zip", format="sav")) as archive:
+        assert sorted(archive.namelist()) == [
+            "household.sav",
+            "household_household.sav",
+            "household_places.sav",
+        ]
+
+
 def test_variable_labels_follow_the_chosen_language(cast: Cast, tmp_path: Path) -> None:
     item = exportable(cast)
     with zipfile.ZipFile(_export(item, tmp_path, "de.zip", format="sav", language=DE)) as archive:

@@ -51,14 +51,19 @@ class Bundle:
         self.zipped = bool(layout.linked)
         self.compress = extension not in ("parquet",)
 
-    def finish(self) -> None:
+    def finish(self, files: list[Path] | None = None, readme: str = "") -> None:
+        """Move the one file into place, or zip `files` (default: one per table) with an
+        optional README.txt."""
+        files = self.files if files is None else files
         try:
-            if not self.zipped:
-                shutil.move(self.files[0], self.path)
+            if not self.zipped and len(files) == 1 and not readme:
+                shutil.move(files[0], self.path)
                 return
             method = zipfile.ZIP_DEFLATED if self.compress else zipfile.ZIP_STORED
             with zipfile.ZipFile(self.path, "w", compression=method, allowZip64=True) as archive:
-                for file in self.files:
+                if readme:
+                    archive.writestr("README.txt", readme)
+                for file in files:
                     archive.write(file, arcname=file.name)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,10 +1,13 @@
 """SPSS (.sav) and Stata (.dta) with pyreadstat, with variable and value labels.
 
 pyreadstat writes a whole DataFrame at once and has no append mode, so these
-two formats hold every row of a table in memory before writing: about 8 bytes
-per number cell and the text itself per text cell (docs/exports.md gives the
-measured peak). The rows are kept as typed column lists, not Python rows, to
-keep that as small as it can be.
+two formats hold the rows of a table in memory before writing: about 8 bytes
+per number cell and the text itself per text cell. To keep memory flat however
+large the form, a table is written in parts of at most `EXPORT_STATS_PART_ROWS`
+rows: a table that fits is one file as before; a longer one becomes
+`NAME_part1.sav`, `NAME_part2.sav`, ... zipped together with a README saying how
+to append them (SPSS `ADD FILES`, Stata `append using`). The rows are kept as
+typed column lists, not Python rows, to keep each part as small as it can be.
 
 Single choices are written as their position in the choice list (1, 2, ...)
 with the choice labels as value labels; `--labels labels` writes the label
@@ -20,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 import pyreadstat
+from django.conf import settings
 
 from incity.exports.layout import TEXT_KINDS, Column, Layout, Table
 from incity.exports.writers.base import Bundle, WriterOptions, variable_names
@@ -59,6 +63,12 @@ class _TableData:
             else:
                 self.values[index].extend(_float(value) for value in values)
 
+    def row_count(self) -> int:
+        return len(self.values[0]) if self.values else 0
+
+    def clear(self) -> None:
+        self.values = [[] for _ in self.table.columns]
+
     def frame(self) -> pd.DataFrame:
         data = {}
         for name, values, text in zip(self.names, self.values, self.text, strict=True):
@@ -76,25 +86,67 @@ class _ReadstatWriter:
     extension = ""
     name_limit = 64
     label_limit = 256
+    how_to_append = ""
 
     def __init__(self, path: Path, layout: Layout, options: WriterOptions) -> None:
         self.bundle = Bundle(path, layout, self.extension)
         self.title = options.title
+        self.mode = options.mode
+        self.part_rows = int(settings.EXPORT_STATS_PART_ROWS)
         self.tables = [
             _TableData(table, options.mode, self.name_limit, self.label_limit)
             for table in layout.tables
         ]
+        # Per table, the parts written so far.
+        self.parts: list[list[Path]] = [[] for _ in layout.tables]
 
     def write_chunk(self, main: list[list[Any]], linked: list[list[list[Any]]]) -> None:
-        for data, rows in zip(self.tables, [main, *linked], strict=True):
-            data.add(rows)
+        for index, (data, rows) in enumerate(zip(self.tables, [main, *linked], strict=True)):
+            position = 0
+            while position < len(rows):
+                room = self.part_rows - data.row_count()
+                data.add(rows[position : position + room])
+                position += room
+                if data.row_count() >= self.part_rows:
+                    self._flush(index)
 
     def close(self) -> None:
-        for data, file in zip(self.tables, self.bundle.files, strict=True):
-            frame = data.frame()
-            self._write(frame, file, data)
-            data.values = []
-        self.bundle.finish()
+        for index, data in enumerate(self.tables):
+            if data.row_count() or not self.parts[index]:
+                self._flush(index)
+        files = self._named_files()
+        split = any(len(parts) > 1 for parts in self.parts)
+        self.bundle.finish(files, self._readme(files) if split else "")
+
+    def _flush(self, index: int) -> None:
+        data = self.tables[index]
+        file = self.bundle.folder / f"{self.bundle.names[index]}_part{len(self.parts[index]) + 1}"
+        file = file.with_suffix(f".{self.extension}")
+        self._write(data.frame(), file, data)
+        self.parts[index].append(file)
+        data.clear()
+
+    def _named_files(self) -> list[Path]:
+        """A table in one part keeps the plain name (`main.sav`); parts keep theirs."""
+        files: list[Path] = []
+        for name, parts in zip(self.bundle.names, self.parts, strict=True):
+            if len(parts) == 1:
+                plain = parts[0].with_name(f"{name}.{self.extension}")
+                parts[0].rename(plain)
+                files.append(plain)
+            else:
+                files.extend(parts)
+        return files
+
+    def _readme(self, files: list[Path]) -> str:
+        listed = "\n".join(f"  {file.name}" for file in files)
+        return (
+            f"{self.title}\n\nTables longer than {self.part_rows:,} rows are written in parts "
+            f"(the {self.extension.upper()} format is built in memory, so parts keep an export "
+            "of any size within bounded memory). Every part of a table has the same "
+            f"variables and labels; append them in order to get the whole table:\n\n"
+            f"{self.how_to_append}\n\nFiles:\n{listed}\n"
+        )
 
     def _write(self, frame: pd.DataFrame, file: Path, data: _TableData) -> None:
         raise NotImplementedError
@@ -107,6 +159,10 @@ class SavWriter(_ReadstatWriter):
     extension = "sav"
     name_limit = 64
     label_limit = 256
+    how_to_append = (
+        "SPSS: GET FILE='main_part1.sav'. ADD FILES /FILE=* /FILE='main_part2.sav' (and so on). "
+        "EXECUTE."
+    )
 
     def _write(self, frame: pd.DataFrame, file: Path, data: _TableData) -> None:
         pyreadstat.write_sav(
@@ -124,6 +180,7 @@ class DtaWriter(_ReadstatWriter):
     # Stata's limits: 32-character names, 80-character labels.
     name_limit = 32
     label_limit = 80
+    how_to_append = "Stata: use main_part1, clear, then append using main_part2 (and so on)."
 
     def _write(self, frame: pd.DataFrame, file: Path, data: _TableData) -> None:
         pyreadstat.write_dta(

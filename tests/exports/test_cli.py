@@ -138,3 +138,30 @@ def test_export_by_project_and_form_id_writes_the_file_and_audits_the_read(
     assert (event.kind, event.actor, event.channel) == ("raw_read", None, "cli")
     assert event.project == cast.survey
     assert files_in(tmp_path) == ["household.xlsx"]
+
+
+def test_a_long_spss_table_needs_a_zip_name_and_then_comes_in_parts(
+    cast: Cast, tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: object
+) -> None:
+    from tests.exports.helpers import flat_form, submit_flat
+
+    form = flat_form(cast)
+    for age in (20, 30, 40):
+        submit_flat(form, cast, age=age)
+    settings.EXPORT_STATS_PART_ROWS = 2  # type: ignore[attr-defined]
+    sav = tmp_path / "flat.sav"
+    _refused(
+        ["export", str(form.pk), "--format", "sav", "--out", str(sav)],
+        capsys,
+        "3 submissions are more than one sav file holds (2), so the export is a zip of parts",
+    )
+    assert files_in(tmp_path) == []
+    out = tmp_path / "flat.zip"
+    status, _, err = _run(["export", str(form.pk), "--format", "sav", "--out", str(out)], capsys)
+    assert status == 0, err
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == [
+            "README.txt",
+            f"{form.form_id}_part1.sav",
+            f"{form.form_id}_part2.sav",
+        ]

@@ -50,7 +50,17 @@ class Plan:
 
     @property
     def zipped(self) -> bool:
-        return self.options.format in ONE_TABLE_FORMATS and bool(self.layout.linked)
+        if self.options.format in ONE_TABLE_FORMATS and bool(self.layout.linked):
+            return True
+        return self.in_parts
+
+    @property
+    def in_parts(self) -> bool:
+        """An SPSS or Stata table too long for one file is written in parts (writers/readstat)."""
+        return (
+            self.options.format in ("sav", "dta")
+            and self.rows_total > settings.EXPORT_STATS_PART_ROWS
+        )
 
     @property
     def extension(self) -> str:
@@ -161,11 +171,14 @@ def check_output_path(path: Path, *, force: bool, plan: Plan) -> None:
     if path.exists() and not force:
         raise InvalidInput("out", f"{path} already exists; add --force to replace it.")
     if plan.zipped and path.suffix.lower() != ".zip":
-        raise InvalidInput(
-            "out",
-            f"The form has repeats, so a {plan.options.format} export is a zip of linked "
-            f"tables (one per repeat, keyed by submission_id); give --out a name ending in .zip.",
+        why = (
+            f"{plan.rows_total:,} submissions are more than one {plan.options.format} file "
+            f"holds ({settings.EXPORT_STATS_PART_ROWS:,}), so the export is a zip of parts"
+            if plan.in_parts and not plan.layout.linked
+            else f"the form has repeats, so a {plan.options.format} export is a zip of linked "
+            "tables (one per repeat, keyed by submission_id)"
         )
+        raise InvalidInput("out", f"{why[0].upper()}{why[1:]}; give --out a name ending in .zip.")
 
 
 def write(plan: Plan, path: Path, progress: Progress | None = None) -> int:

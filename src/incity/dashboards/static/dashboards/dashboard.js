@@ -7,7 +7,8 @@ for (const button of document.querySelectorAll(".view-toggle")) {
     figure.hidden = tableView;
     table.hidden = !tableView;
     button.setAttribute("aria-pressed", String(tableView));
-    button.textContent = tableView ? "Show the chart" : "Show the table";
+    // The words come from the page, translated on the server.
+    button.textContent = tableView ? button.dataset.showChart : button.dataset.showTable;
   };
   button.hidden = false;
   show(false);

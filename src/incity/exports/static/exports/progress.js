@@ -1,14 +1,18 @@
 // Polls each running export's status and moves its progress bar; shows the link when done.
-const STATES = { queued: "Waiting to start", running: "Writing", done: "Ready", failed: "Failed" };
+// The words come from the page (translated on the server), never from this script.
 
 function update(item, data) {
+  const words = item.closest("ul").dataset;
   const bar = item.querySelector("progress");
-  const text = `${data.rows_done} of ${data.rows_total} submissions`;
+  const text = (words.countText || "{done} / {total}")
+    .replace("{done}", data.rows_done)
+    .replace("{total}", data.rows_total);
   bar.value = data.percent;
   bar.textContent = `${data.percent}%`;
   bar.setAttribute("aria-valuetext", text);
   item.querySelector("[data-role=count]").textContent = text;
-  item.querySelector("[data-role=state]").textContent = STATES[data.status] || data.status;
+  const state = words[`state${data.status.charAt(0).toUpperCase()}${data.status.slice(1)}`];
+  item.querySelector("[data-role=state]").textContent = state || data.status;
   item.dataset.status = data.status;
   const error = item.querySelector("[data-role=error]");
   error.textContent = data.error;

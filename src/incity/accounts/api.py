@@ -8,23 +8,13 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from incity.accounts import access, queries, services
-from incity.accounts.audit import Origin
 from incity.accounts.models import ApiToken, AuditEvent, Organisation, Project, User
 from incity.accounts.permissions import OrganisationAction, ProjectAction
 from incity.accounts.roles import ProjectState
+from incity.api_context import api_origin, signed_in_user
 from incity.errors import InvalidInput
 
 router = Router(tags=["accounts"])
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _origin(request: HttpRequest) -> Origin:
-    return Origin.from_request(request, channel="api")
 
 
 class MembershipOut(Schema):
@@ -128,7 +118,7 @@ class NewTokenOut(TokenOut):
 
 @router.get("/me", response=MeOut)
 def me(request: HttpRequest) -> dict[str, object]:
-    user = _user(request)
+    user = signed_in_user(request)
     memberships = user.memberships.select_related("organisation")
     return {
         "username": user.username,
@@ -147,21 +137,23 @@ def me(request: HttpRequest) -> dict[str, object]:
 
 @router.get("/organisations", response=list[OrganisationOut])
 def list_organisations(request: HttpRequest) -> list[Organisation]:
-    return list(access.visible_organisations(_user(request)))
+    return list(access.visible_organisations(signed_in_user(request)))
 
 
 @router.get("/organisations/{slug}", response=OrganisationOut)
 def get_organisation(request: HttpRequest, slug: str) -> Organisation:
-    return access.get_organisation(_user(request), slug, OrganisationAction.VIEW_ORGANISATION)
+    return access.get_organisation(
+        signed_in_user(request), slug, OrganisationAction.VIEW_ORGANISATION
+    )
 
 
 @router.post("/organisations/{slug}/projects", response={201: ProjectOut})
 def create_project(request: HttpRequest, slug: str, payload: ProjectIn) -> Status[Project]:
-    user = _user(request)
+    user = signed_in_user(request)
     organisation = access.get_organisation(user, slug, OrganisationAction.CREATE_PROJECT)
     project = services.create_project(
         acting_user=user,
-        origin=_origin(request),
+        origin=api_origin(request),
         organisation=organisation,
         slug=payload.slug,
         name=payload.name,
@@ -173,14 +165,14 @@ def create_project(request: HttpRequest, slug: str, payload: ProjectIn) -> Statu
 
 @router.post("/organisations/{slug}/members", response={200: MembershipOut})
 def set_member(request: HttpRequest, slug: str, payload: MemberIn) -> dict[str, str]:
-    user = _user(request)
+    user = signed_in_user(request)
     organisation = access.get_organisation(user, slug, OrganisationAction.MANAGE_MEMBERS)
     member = User.objects.filter(username=payload.username).first()
     if member is None:
         raise InvalidInput("username", f"No user named '{payload.username}'.")
     membership = services.set_membership(
         acting_user=user,
-        origin=_origin(request),
+        origin=api_origin(request),
         user=member,
         organisation=organisation,
         role=payload.role,
@@ -194,27 +186,27 @@ def set_member(request: HttpRequest, slug: str, payload: MemberIn) -> dict[str, 
 
 @router.get("/projects", response=list[ProjectOut])
 def list_projects(request: HttpRequest) -> list[Project]:
-    return list(access.visible_projects(_user(request)))
+    return list(access.visible_projects(signed_in_user(request)))
 
 
 @router.get("/projects/{slug}", response=ProjectOut)
 def get_project(request: HttpRequest, slug: str) -> Project:
-    return access.get_project(_user(request), slug, ProjectAction.VIEW_PROJECT)
+    return access.get_project(signed_in_user(request), slug, ProjectAction.VIEW_PROJECT)
 
 
 @router.post("/projects/{slug}/state", response=ProjectOut)
 def change_state(request: HttpRequest, slug: str, payload: StateIn) -> Project:
-    user = _user(request)
+    user = signed_in_user(request)
     project = access.get_project(user, slug, ProjectAction.CHANGE_STATE)
     return services.change_project_state(
-        acting_user=user, origin=_origin(request), project=project, state=payload.state
+        acting_user=user, origin=api_origin(request), project=project, state=payload.state
     )
 
 
 @router.get("/audit", response=list[AuditOut])
 def audit_log(request: HttpRequest, filters: Query[AuditQuery]) -> list[AuditEvent]:
     events = queries.audit_events(
-        _user(request),
+        signed_in_user(request),
         filters.organisation,
         queries.AuditFilter(
             action=filters.action,
@@ -230,14 +222,18 @@ def audit_log(request: HttpRequest, filters: Query[AuditQuery]) -> list[AuditEve
 
 @router.get("/tokens", response=list[TokenOut])
 def list_tokens(request: HttpRequest) -> list[ApiToken]:
-    return list(ApiToken.objects.filter(user=_user(request)))
+    return list(ApiToken.objects.filter(user=signed_in_user(request)))
 
 
 @router.post("/tokens", response={201: NewTokenOut})
 def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
-    user = _user(request)
+    user = signed_in_user(request)
     token, raw = services.create_api_token(
-        acting_user=user, origin=_origin(request), user=user, name=payload.name, days=payload.days
+        acting_user=user,
+        origin=api_origin(request),
+        user=user,
+        name=payload.name,
+        days=payload.days,
     )
     return Status(
         201,
@@ -257,5 +253,5 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, obj
 @router.delete("/tokens/{token_id}", response=TokenOut)
 def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
     return services.revoke_api_token(
-        acting_user=_user(request), origin=_origin(request), token_id=token_id
+        acting_user=signed_in_user(request), origin=api_origin(request), token_id=token_id
     )

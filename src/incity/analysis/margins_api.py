@@ -8,25 +8,14 @@ from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
-from incity.accounts.audit import Origin
-from incity.accounts.models import User
 from incity.analysis import margins_queries, margins_services
 from incity.analysis.estimate_queries import EstimateRequest, form_estimates
 from incity.analysis.models import PopulationMargin
+from incity.api_context import api_origin, signed_in_user
 from incity.errors import InvalidInput
 
 router = Router(tags=["analysis"])
 MAX_CSV_BYTES = 2 * 1024 * 1024
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _origin(request: HttpRequest) -> Origin:
-    return Origin.from_request(request, channel="api")
 
 
 class MarginIn(Schema):
@@ -77,7 +66,7 @@ def _listing(
 @router.get("/projects/{slug}/margins", response=MarginsOut)
 def list_margins(request: HttpRequest, slug: str) -> dict[str, Any]:
     """The project's population margins (needs view_project)."""
-    project, margins = margins_queries.list_margins(_user(request), slug)
+    project, margins = margins_queries.list_margins(signed_in_user(request), slug)
     return _listing(project.slug, margins, project.is_synthetic)
 
 
@@ -86,8 +75,8 @@ def replace_margins(request: HttpRequest, slug: str, payload: MarginsIn) -> dict
     """Replace the margins (needs edit_project). Levels must be choices of the question;
     totals positive; every variable must sum to the same population."""
     margins = margins_services.replace_margins(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         project_slug=slug,
         rows=[
             margins_services.MarginRow(m.variable.strip(), m.level.strip(), m.total)
@@ -116,8 +105,8 @@ def import_margins(
     except UnicodeDecodeError:
         raise InvalidInput("file", "The margins file must be UTF-8 text.") from None
     margins = margins_services.import_margins_csv(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         project_slug=slug,
         text=text,
         source=source,
@@ -144,8 +133,8 @@ def estimates(request: HttpRequest, form: int, filters: Query[EstimateFilters]) 
     hides groups the disclosure gate hides; `scope=raw` needs view_raw_data and is audited.
     """
     return form_estimates(
-        _user(request),
-        _origin(request),
+        signed_in_user(request),
+        api_origin(request),
         form,
         EstimateRequest(
             proportion=filters.proportion,

@@ -9,24 +9,13 @@ from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema, Status
 
-from incity.accounts.audit import Origin
-from incity.accounts.models import User
+from incity.api_context import api_origin, signed_in_user
 from incity.exports import services
 from incity.exports.engine import ExportOptions, parse_since
 from incity.exports.models import ExportJob, ExportStatus
 from incity.exports.queries import get_job
 
 router = Router(tags=["exports"])
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _origin(request: HttpRequest) -> Origin:
-    return Origin.from_request(request, channel="api")
 
 
 class ExportIn(Schema):
@@ -95,7 +84,10 @@ def start_export(request: HttpRequest, form: int, payload: ExportIn) -> Any:
         include_sensitive=payload.include_sensitive,
     )
     job = services.start_export(
-        acting_user=_user(request), origin=_origin(request), form_pk=form, options=options
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
+        form_pk=form,
+        options=options,
     )
     job.refresh_from_db()
     return Status(202, job_out(job))
@@ -104,13 +96,13 @@ def start_export(request: HttpRequest, form: int, payload: ExportIn) -> Any:
 @router.get("/exports/{export}", response=ExportOut, url_name="export_status")
 def export_status(request: HttpRequest, export: int) -> Any:
     """The job's progress: rows written of the total, and the download link once done."""
-    return job_out(get_job(_user(request), export))
+    return job_out(get_job(signed_in_user(request), export))
 
 
 @router.get("/exports/{export}/download", url_name="export_download")
 def download(request: HttpRequest, export: int) -> FileResponse:
     """The finished file (the download is an audited raw read)."""
     path, job = services.open_download(
-        acting_user=_user(request), origin=_origin(request), job_pk=export
+        acting_user=signed_in_user(request), origin=api_origin(request), job_pk=export
     )
     return FileResponse(path.open("rb"), as_attachment=True, filename=job.download_name)

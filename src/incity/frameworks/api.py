@@ -14,23 +14,13 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from incity.accounts import access
-from incity.accounts.audit import Origin
 from incity.accounts.models import Organisation, User
 from incity.accounts.permissions import OrganisationAction
+from incity.api_context import api_origin, signed_in_user
 from incity.frameworks import queries, services
 from incity.frameworks.models import Crosswalk, CrosswalkLink, Framework, FrameworkItem
 
 router = Router(tags=["frameworks"])
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _origin(request: HttpRequest) -> Origin:
-    return Origin.from_request(request, channel="api")
 
 
 def _owner(user: User, slug: str | None) -> Organisation | None:
@@ -205,10 +195,10 @@ def list_crosswalks(request: HttpRequest) -> list[Crosswalk]:
 
 @router.post("/crosswalks/", response={201: CrosswalkOut})
 def create_crosswalk(request: HttpRequest, payload: CrosswalkIn) -> Status[Crosswalk]:
-    user = _user(request)
+    user = signed_in_user(request)
     crosswalk = services.create_crosswalk(
         acting_user=user,
-        origin=_origin(request),
+        origin=api_origin(request),
         slug=payload.slug,
         name=payload.name,
         from_framework=payload.from_framework,
@@ -230,8 +220,8 @@ def get_crosswalk(request: HttpRequest, slug: str) -> Crosswalk:
 @router.post("/crosswalks/{slug}/links", response={201: LinkOut})
 def add_crosswalk_link(request: HttpRequest, slug: str, payload: LinkIn) -> Status[CrosswalkLink]:
     link = services.add_crosswalk_link(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         crosswalk=queries.get_crosswalk(slug),
         source=payload.source,
         target=payload.target,
@@ -248,10 +238,10 @@ def list_frameworks(request: HttpRequest) -> list[Framework]:
 
 @router.post("", response={201: FrameworkOut})
 def create_framework(request: HttpRequest, payload: FrameworkIn) -> Status[dict[str, object]]:
-    user = _user(request)
+    user = signed_in_user(request)
     framework = services.create_custom_framework(
         acting_user=user,
-        origin=_origin(request),
+        origin=api_origin(request),
         slug=payload.slug,
         name=payload.name,
         owner=_owner(user, payload.owner),
@@ -273,8 +263,8 @@ def get_framework(request: HttpRequest, slug: str) -> dict[str, object]:
 @router.post("/{slug}/items", response={201: ItemOut})
 def add_item(request: HttpRequest, slug: str, payload: ItemIn) -> Status[FrameworkItem]:
     item = services.add_framework_item(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         framework=queries.get_framework(slug),
         slug=payload.slug,
         name=payload.name,

@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from incity.accounts.audit import Origin
-from incity.accounts.models import User
 from incity.accounts.permissions import ProjectAction
+from incity.api_context import signed_in_user
 from incity.errors import InvalidInput
 from incity.maps import queries, services
 from incity.maps.layers.request import LayerParams, Reader
@@ -55,21 +55,17 @@ class ImageQuery(LayerQuery):
     measure: Literal["value", "balance"] = Field("value", description="value or balance")
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _reader(request: HttpRequest) -> Reader:
-    return Reader(_user(request), Origin.from_request(request, channel="api"))
+    return Reader(signed_in_user(request), Origin.from_request(request, channel="api"))
 
 
 def _layer(request: HttpRequest, form: int, kind: str, query: LayerQuery) -> dict[str, Any]:
     if query.scope == "raw":
         origin = Origin.from_request(request, channel="api")
-        return queries.raw_layer(_user(request), origin, form, kind, query.params())
-    return queries.published_layer(_user(request), form, kind, query.params(), _reader(request))
+        return queries.raw_layer(signed_in_user(request), origin, form, kind, query.params())
+    return queries.published_layer(
+        signed_in_user(request), form, kind, query.params(), _reader(request)
+    )
 
 
 @router.get("/forms/{form}/layers/hexagons")
@@ -107,11 +103,15 @@ def layer_image(
         raise InvalidInput("scope", "Map images are drawn from published layers only.")
     if kind not in ("hexagons", "areas", "hotspots"):
         raise InvalidInput("kind", f"'{kind}' has no image; images: hexagons, areas, hotspots.")
-    layer = queries.published_layer(_user(request), form, kind, query.params(), _reader(request))
+    layer = queries.published_layer(
+        signed_in_user(request), form, kind, query.params(), _reader(request)
+    )
     image = render_layer(
         layer,
         image_format=image_format,  # type: ignore[arg-type]
-        area=project_area(get_form(_user(request), form, ProjectAction.VIEW_PUBLISHED).project),
+        area=project_area(
+            get_form(signed_in_user(request), form, ProjectAction.VIEW_PUBLISHED).project
+        ),
         measure=query.measure,
     )
     response = HttpResponse(image, content_type=CONTENT_TYPES[image_format])
@@ -135,7 +135,7 @@ class EmbedIn(Schema):
 def create_embed(request: HttpRequest, form: int, body: EmbedIn) -> Status:
     """Publish a read-only map for other web pages (needs edit_project); returns the iframe."""
     embed = services.create_embed(
-        acting_user=_user(request),
+        acting_user=signed_in_user(request),
         origin=Origin.from_request(request, channel="api"),
         form_pk=form,
         kind=body.kind,
@@ -156,7 +156,7 @@ def create_embed(request: HttpRequest, form: int, body: EmbedIn) -> Status:
 @router.post("/embeds/{embed}/disable")
 def disable_embed(request: HttpRequest, embed: int) -> dict[str, Any]:
     found = services.disable_embed(
-        acting_user=_user(request),
+        acting_user=signed_in_user(request),
         origin=Origin.from_request(request, channel="api"),
         embed_pk=embed,
     )

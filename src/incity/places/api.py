@@ -10,24 +10,13 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from incity.accounts import access
-from incity.accounts.audit import Origin
-from incity.accounts.models import User
 from incity.accounts.permissions import ProjectAction
+from incity.api_context import api_origin, signed_in_user
 from incity.errors import InvalidInput
 from incity.places import area_answers, queries, services
 from incity.places.models import AreaKind, NamedPlace, PlanImage
 
 router = Router(tags=["places"])
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _origin(request: HttpRequest) -> Origin:
-    return Origin.from_request(request, channel="api")
 
 
 def _upload(file: UploadedFile, limit: int, what: str, setting: str) -> bytes:
@@ -52,7 +41,7 @@ class ImportOut(Schema):
 @router.get("/projects/{slug}/areas")
 def list_areas(request: HttpRequest, slug: str) -> dict[str, Any]:
     """The project's areas as a GeoJSON FeatureCollection (WGS84 longitude/latitude)."""
-    project = queries.viewable_project(_user(request), slug)
+    project = queries.viewable_project(signed_in_user(request), slug)
     return {
         "type": "FeatureCollection",
         "features": [queries.area_feature(area) for area in queries.project_areas(project)],
@@ -75,14 +64,14 @@ def import_areas(
     Invalid geometries are repaired and listed in `repaired`, or refused with
     `repair=false`. Any problem refuses the whole file, naming the feature.
     """
-    user = _user(request)
+    user = signed_in_user(request)
     access.get_project(user, slug, ProjectAction.EDIT_PROJECT)
     data = _upload(
         file, settings.BOUNDARY_UPLOAD_MAX_BYTES, "boundary file", "INCITY_BOUNDARY_UPLOAD_MAX_MB"
     )
     result = services.import_boundaries(
         acting_user=user,
-        origin=_origin(request),
+        origin=api_origin(request),
         data=data,
         filename=file.name or "boundaries.geojson",
         project_slug=slug,
@@ -109,8 +98,8 @@ class AreaOut(Schema):
 def set_areas(request: HttpRequest, slug: str, payload: AreasIn) -> list[Any]:
     """Make the project's area exactly these areas (ids of the organisation's areas)."""
     return services.set_project_areas(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         project_slug=slug,
         area_ids=payload.areas,
     )
@@ -132,7 +121,7 @@ def area_answer_counts(
     (view_raw_data, audited) adds the exact number of answers (marks) per cell.
     """
     return area_answers.area_answer_counts(
-        _user(request), _origin(request), slug, query.form, query.scope
+        signed_in_user(request), api_origin(request), slug, query.form, query.scope
     )
 
 
@@ -175,15 +164,15 @@ def _out(place: NamedPlace) -> dict[str, Any]:
 
 @router.get("/projects/{slug}/places", response=list[PlaceOut])
 def list_places(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
-    project = queries.viewable_project(_user(request), slug)
+    project = queries.viewable_project(signed_in_user(request), slug)
     return [_out(place) for place in queries.project_places(project).select_related("area")]
 
 
 @router.post("/projects/{slug}/places", response={201: PlaceOut})
 def create_place(request: HttpRequest, slug: str, payload: PlaceIn) -> Status:
     place = services.create_place(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         project_slug=slug,
         place=_input(payload),
     )
@@ -192,7 +181,7 @@ def create_place(request: HttpRequest, slug: str, payload: PlaceIn) -> Status:
 
 @router.get("/projects/{slug}/places/{place_id}", response=PlaceOut)
 def get_place(request: HttpRequest, slug: str, place_id: int) -> dict[str, Any]:
-    return _out(queries.get_place(_user(request), slug, place_id))
+    return _out(queries.get_place(signed_in_user(request), slug, place_id))
 
 
 @router.put("/projects/{slug}/places/{place_id}", response=PlaceOut)
@@ -200,8 +189,8 @@ def update_place(
     request: HttpRequest, slug: str, place_id: int, payload: PlaceIn
 ) -> dict[str, Any]:
     place = services.update_place(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         project_slug=slug,
         place_id=place_id,
         place=_input(payload),
@@ -212,7 +201,10 @@ def update_place(
 @router.delete("/projects/{slug}/places/{place_id}", response={204: None})
 def delete_place(request: HttpRequest, slug: str, place_id: int) -> Status:
     services.delete_place(
-        acting_user=_user(request), origin=_origin(request), project_slug=slug, place_id=place_id
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
+        project_slug=slug,
+        place_id=place_id,
     )
     return Status(204, None)
 
@@ -252,12 +244,12 @@ def upload_plan_image(
 ) -> Status:
     """A PNG or JPEG plan laid over the map between its south-west (west, south) and
     north-east (east, north) corners; replaces the project's previous plan."""
-    user = _user(request)
+    user = signed_in_user(request)
     access.get_project(user, slug, ProjectAction.EDIT_PROJECT)
     data = _upload(file, settings.PLAN_IMAGE_MAX_BYTES, "image", "INCITY_PLAN_IMAGE_MAX_MB")
     plan = services.set_plan_image(
         acting_user=user,
-        origin=_origin(request),
+        origin=api_origin(request),
         project_slug=slug,
         data=data,
         corners=services.Corners(west=west, south=south, east=east, north=north),
@@ -268,7 +260,7 @@ def upload_plan_image(
 @router.delete("/projects/{slug}/plan-image", response={204: None})
 def delete_plan_image(request: HttpRequest, slug: str) -> Status:
     services.remove_plan_image(
-        acting_user=_user(request), origin=_origin(request), project_slug=slug
+        acting_user=signed_in_user(request), origin=api_origin(request), project_slug=slug
     )
     return Status(204, None)
 
@@ -279,4 +271,4 @@ def delete_plan_image(request: HttpRequest, slug: str) -> Status:
 @router.get("/projects/{slug}/map-context")
 def map_context(request: HttpRequest, slug: str) -> dict[str, Any]:
     """What a map question needs: tiles, the project's area, named places, plan image."""
-    return queries.map_context(queries.viewable_project(_user(request), slug))
+    return queries.map_context(queries.viewable_project(signed_in_user(request), slug))

@@ -14,9 +14,8 @@ from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from incity.accounts import access
-from incity.accounts.audit import Origin
-from incity.accounts.models import User
 from incity.accounts.permissions import ProjectAction
+from incity.api_context import api_origin, signed_in_user
 from incity.errors import InvalidInput
 from incity.surveys import modules, queries
 from incity.surveys.models import Form, FormVersion
@@ -26,16 +25,6 @@ from incity.surveys.xlsform import write_xlsform
 
 router = Router(tags=["surveys"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _origin(request: HttpRequest) -> Origin:
-    return Origin.from_request(request, channel="api")
 
 
 # --- module library -------------------------------------------------------------------
@@ -132,13 +121,13 @@ class FormIn(Schema):
 
 @router.get("/projects/{slug}/forms", response=list[FormOut])
 def list_forms(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
-    project = access.get_project(_user(request), slug, ProjectAction.VIEW_PROJECT)
+    project = access.get_project(signed_in_user(request), slug, ProjectAction.VIEW_PROJECT)
     return [_form_out(form) for form in project.forms.select_related("project")]
 
 
 @router.post("/projects/{slug}/forms", response={201: FormOut})
 def create_form(request: HttpRequest, slug: str, payload: FormIn) -> Status:
-    user, origin = _user(request), _origin(request)
+    user, origin = signed_in_user(request), api_origin(request)
     if payload.definition is not None and payload.modules is not None:
         raise InvalidInput("definition", "Send either a definition or modules, not both.")
     if payload.modules is not None:
@@ -187,8 +176,8 @@ def import_xlsform(request: HttpRequest, slug: str, file: File[UploadedFile]) ->
         limit = settings.FORM_UPLOAD_MAX_BYTES // 1024 // 1024
         raise InvalidInput("file", f"The file is larger than the {limit} MB limit for XLSForms.")
     result = form_services.import_xlsform(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         project_slug=slug,
         data=file.read(),
         filename=file.name or "form.xlsx",
@@ -198,12 +187,12 @@ def import_xlsform(request: HttpRequest, slug: str, file: File[UploadedFile]) ->
 
 @router.get("/forms/{form}", response=FormOut)
 def get_form(request: HttpRequest, form: int) -> dict[str, Any]:
-    return _form_out(queries.get_form(_user(request), form, ProjectAction.VIEW_PROJECT))
+    return _form_out(queries.get_form(signed_in_user(request), form, ProjectAction.VIEW_PROJECT))
 
 
 @router.get("/forms/{form}/draft")
 def get_draft(request: HttpRequest, form: int) -> dict[str, Any]:
-    return queries.get_form(_user(request), form, ProjectAction.VIEW_PROJECT).draft
+    return queries.get_form(signed_in_user(request), form, ProjectAction.VIEW_PROJECT).draft
 
 
 class DraftIn(Schema):
@@ -213,8 +202,8 @@ class DraftIn(Schema):
 @router.put("/forms/{form}/draft", response=FormOut)
 def put_draft(request: HttpRequest, form: int, payload: DraftIn) -> dict[str, Any]:
     updated = form_services.update_draft(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         form_pk=form,
         definition=payload.definition,
     )
@@ -229,8 +218,8 @@ class ConsentIn(Schema):
 @router.put("/forms/{form}/consent", response=FormOut)
 def put_consent(request: HttpRequest, form: int, payload: ConsentIn) -> dict[str, Any]:
     updated = form_services.set_consent(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         form_pk=form,
         required=payload.required,
         sheet=payload.sheet,
@@ -241,7 +230,7 @@ def put_consent(request: HttpRequest, form: int, payload: ConsentIn) -> dict[str
 @router.post("/forms/{form}/publish", response={201: VersionOut})
 def publish(request: HttpRequest, form: int) -> Status:
     version = form_services.publish_form(
-        acting_user=_user(request), origin=_origin(request), form_pk=form
+        acting_user=signed_in_user(request), origin=api_origin(request), form_pk=form
     )
     return Status(201, _version_out(version))
 
@@ -253,20 +242,23 @@ class FormStatusIn(Schema):
 @router.post("/forms/{form}/status", response=FormOut)
 def set_status(request: HttpRequest, form: int, payload: FormStatusIn) -> dict[str, Any]:
     updated = form_services.set_form_status(
-        acting_user=_user(request), origin=_origin(request), form_pk=form, status=payload.status
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
+        form_pk=form,
+        status=payload.status,
     )
     return _form_out(updated)
 
 
 @router.get("/forms/{form}/versions", response=list[VersionOut])
 def list_versions(request: HttpRequest, form: int) -> list[dict[str, Any]]:
-    found = queries.get_form(_user(request), form, ProjectAction.VIEW_PROJECT)
+    found = queries.get_form(signed_in_user(request), form, ProjectAction.VIEW_PROJECT)
     return [_version_out(v) for v in found.versions.select_related("published_by")]
 
 
 @router.get("/forms/{form}/versions/{number}")
 def get_version(request: HttpRequest, form: int, number: int) -> dict[str, Any]:
-    found = queries.get_form(_user(request), form, ProjectAction.VIEW_PROJECT)
+    found = queries.get_form(signed_in_user(request), form, ProjectAction.VIEW_PROJECT)
     version = queries.get_version(found, number)
     return {**_version_out(version), "definition": version.definition}
 
@@ -274,7 +266,7 @@ def get_version(request: HttpRequest, form: int, number: int) -> dict[str, Any]:
 @router.get("/forms/{form}/xlsform")
 def download_xlsform(request: HttpRequest, form: int, version: int | None = None) -> HttpResponse:
     """The form as an XLSForm (.xlsx): the draft, or a published version with ?version=N."""
-    found = queries.get_form(_user(request), form, ProjectAction.VIEW_PROJECT)
+    found = queries.get_form(signed_in_user(request), form, ProjectAction.VIEW_PROJECT)
     definition = found.draft if version is None else queries.get_version(found, version).definition
     response = HttpResponse(write_xlsform(definition), content_type=XLSX)
     suffix = f"-v{version}" if version is not None else "-draft"
@@ -296,8 +288,8 @@ def upload_media(request: HttpRequest, form: int, file: File[UploadedFile]) -> S
         limit = settings.FORM_MEDIA_MAX_BYTES // 1024 // 1024
         raise InvalidInput("file", f"The file is larger than the {limit} MB limit for media files.")
     media = form_services.upload_media(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         form_pk=form,
         filename=file.name or "",
         content=file.read(),
@@ -321,9 +313,9 @@ class SensitiveIn(Schema):
 @router.put("/projects/{slug}/sensitive-questions")
 def put_sensitive(request: HttpRequest, slug: str, payload: SensitiveIn) -> dict[str, Any]:
     """Mark question names whose answers are encrypted at rest (stored answers are re-encrypted)."""
-    user = _user(request)
+    user = signed_in_user(request)
     project = access.get_project(user, slug, ProjectAction.EDIT_PROJECT)
     row = submission_services.set_sensitive_questions(
-        acting_user=user, origin=_origin(request), project=project, names=payload.questions
+        acting_user=user, origin=api_origin(request), project=project, names=payload.questions
     )
     return {"questions": row.sensitive_questions}

@@ -15,24 +15,13 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel
 
-from incity.accounts.audit import Origin
-from incity.accounts.models import User
+from incity.api_context import api_origin, signed_in_user
 from incity.surveys import queries
 from incity.surveys.models import Submission, SubmissionRevision
 from incity.surveys.services import submissions as submission_services
 from incity.surveys.services.submissions import SubmissionInput, SubmitResult
 
 router = Router(tags=["submissions"])
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _origin(request: HttpRequest) -> Origin:
-    return Origin.from_request(request, channel="api")
 
 
 # --- submissions ---------------------------------------------------------------------
@@ -101,7 +90,10 @@ def submit(request: HttpRequest, form: int, payload: SubmissionIn) -> Status:
     """Store one submission: 201 when stored, 200 when this instance id was already received
     (or withdrawn), 422 with a message per field when an answer is wrong."""
     result = submission_services.submit(
-        acting_user=_user(request), origin=_origin(request), form_pk=form, item=payload.to_input()
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
+        form_pk=form,
+        item=payload.to_input(),
     )
     return Status(201 if result.outcome == "created" else 200, _stored_out(result))
 
@@ -122,8 +114,8 @@ class BatchOut(BaseModel):
 def submit_batch(request: HttpRequest, form: int, payload: BatchIn) -> dict[str, Any]:
     """Up to 1,000 submissions at once, each with its own result."""
     results = submission_services.submit_batch(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         form_pk=form,
         items=[item.to_input() for item in payload.submissions],
         limit=settings.SUBMISSION_BATCH_MAX,
@@ -199,8 +191,8 @@ def list_submissions(
 ) -> dict[str, Any]:
     """Raw submissions, newest first, for roles that may read raw data (each read is audited)."""
     page = queries.submission_page(
-        _user(request),
-        _origin(request),
+        signed_in_user(request),
+        api_origin(request),
         form,
         queries.SubmissionQuery(
             version=filters.version,
@@ -220,7 +212,9 @@ def list_submissions(
 
 @router.get("/submissions/{submission}", response=SubmissionOut)
 def get_submission(request: HttpRequest, submission: int) -> dict[str, Any]:
-    found, answers = queries.read_submission(_user(request), _origin(request), submission)
+    found, answers = queries.read_submission(
+        signed_in_user(request), api_origin(request), submission
+    )
     return _submission_out(found, answers)
 
 
@@ -233,8 +227,8 @@ class EditIn(Schema):
 def edit_submission(request: HttpRequest, submission: int, payload: EditIn) -> dict[str, Any]:
     """Correct a submission's answers; the previous answers are kept as a revision."""
     edited = submission_services.edit_submission(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         submission_pk=submission,
         answers=payload.answers,
         reason=payload.reason,
@@ -250,8 +244,8 @@ class ReviewIn(Schema):
 @router.post("/submissions/{submission}/review", response=SubmissionOut)
 def review(request: HttpRequest, submission: int, payload: ReviewIn) -> dict[str, Any]:
     reviewed = submission_services.review_submission(
-        acting_user=_user(request),
-        origin=_origin(request),
+        acting_user=signed_in_user(request),
+        origin=api_origin(request),
         submission_pk=submission,
         action=payload.action,
         reason=payload.reason,
@@ -272,7 +266,7 @@ class RevisionOut(Schema):
 @router.get("/submissions/{submission}/revisions", response=list[RevisionOut])
 def list_revisions(request: HttpRequest, submission: int) -> list[dict[str, Any]]:
     revisions: list[SubmissionRevision] = queries.read_revisions(
-        _user(request), _origin(request), submission
+        signed_in_user(request), api_origin(request), submission
     )
     return [
         {
@@ -304,7 +298,7 @@ class WithdrawOut(Schema):
 @router.post("/consent/withdraw", response=WithdrawOut, auth=None)
 def withdraw(request: HttpRequest, payload: WithdrawIn) -> dict[str, Any]:
     """Remove every answer held under a respondent's withdrawal code (no sign-in needed)."""
-    result = submission_services.withdraw(origin=_origin(request), code=payload.code)
+    result = submission_services.withdraw(origin=api_origin(request), code=payload.code)
     return {
         "withdrawn_at": result.tombstone.withdrawn_at,
         "submissions_removed": result.tombstone.submissions_removed,

@@ -15,7 +15,7 @@ from incity.analysis.query import snapshot_dir
 from incity.analysis.sensitive_groups import AUDIT_ACTION
 from incity.surveys.crypto import decrypt_json
 from incity.surveys.models import Form, Submission
-from incity.surveys.services.submissions import set_sensitive_questions
+from incity.surveys.services.sensitivity import set_sensitive_questions
 from tests.personas import Cast, bearer
 from tests.surveys.forms import published_form, stored
 

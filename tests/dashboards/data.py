@@ -10,6 +10,7 @@ from incity.surveys.definition import walk
 from incity.surveys.models import Form, Submission
 from incity.surveys.services import forms as form_services
 from incity.surveys.services import submissions as submission_services
+from incity.surveys.services import typed as typed_services
 from incity.surveys.services.submissions import SubmissionInput
 from tests.personas import SYSTEM, Cast
 
@@ -66,7 +67,7 @@ def demo_like_form(
         acting_user=cast.fieldworker, origin=SYSTEM, form_pk=form.pk, items=items, is_synthetic=True
     )
     assert all(result.outcome == "created" for result in results), results[0]
-    submission_services.derive_typed_answers(form=form)
+    typed_services.derive_typed_answers(form=form)
     # Spread the answers over two waves (test set-up: the received time is the server's own).
     for index, pk in enumerate(
         Submission.objects.filter(form=form).order_by("pk").values_list("pk", flat=True)

@@ -17,7 +17,8 @@ from incity.exports.store.sync import purge_forms
 from incity.surveys import derived
 from incity.surveys.models import Form, Submission
 from incity.surveys.services import data_state
-from incity.surveys.services.submissions import edit_submission, review_submission, withdraw
+from incity.surveys.services.review import edit_submission, review_submission
+from incity.surveys.services.withdrawal import withdraw
 from tests.exports.helpers import csv_values, exportable, flat_form, submit_flat, submitted_flat
 from tests.personas import Cast
 

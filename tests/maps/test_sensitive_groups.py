@@ -36,7 +36,7 @@ from incity.surveys import derived
 from incity.surveys.crypto import decrypt_json
 from incity.surveys.models import Answer, Form, Submission
 from incity.surveys.services import forms as form_services
-from incity.surveys.services.submissions import set_sensitive_questions
+from incity.surveys.services.sensitivity import set_sensitive_questions
 from tests.maps.fixtures import mark
 from tests.personas import SYSTEM, Cast, bearer, signed_in
 from tests.places.geo import riverton_areas

@@ -20,7 +20,7 @@ from incity.surveys.models import (
 )
 from incity.surveys.services.bulk import COPY_MIN_ROWS
 from incity.surveys.services.forms import set_form_status
-from incity.surveys.services.submissions import derive_typed_answers
+from incity.surveys.services.typed import derive_typed_answers
 from tests.personas import SYSTEM, Cast, bearer
 from tests.surveys.forms import EN, good_answers, new_instance_id, payload, published_form
 

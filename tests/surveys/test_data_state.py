@@ -12,7 +12,7 @@ from incity.accounts.audit import Origin
 from incity.surveys import derived
 from incity.surveys.models import Form
 from incity.surveys.queries import data_version
-from incity.surveys.services.submissions import set_sensitive_questions
+from incity.surveys.services.sensitivity import set_sensitive_questions
 from tests.personas import Cast, bearer
 from tests.surveys.forms import good_answers, payload, published_form
 

@@ -12,7 +12,7 @@ from incity.env import ConfigError
 from incity.surveys import crypto
 from incity.surveys.models import Answer, Submission
 from incity.surveys.queries import current_answers
-from incity.surveys.services.submissions import rotate_encryption
+from incity.surveys.services.sensitivity import rotate_encryption
 from tests.personas import SYSTEM, Cast, bearer
 from tests.surveys.forms import published_form, stored
 

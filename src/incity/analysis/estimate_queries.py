@@ -24,7 +24,8 @@ from incity.errors import InvalidInput
 from incity.surveys import queries
 from incity.surveys.definition import is_sensitive, walk
 from incity.surveys.models import Answer, Form, Submission, SubmissionStatus
-from incity.surveys.services.submissions import derive_typed_answers, project_sensitive_names
+from incity.surveys.queries import project_sensitive_names
+from incity.surveys.services.typed import derive_typed_answers
 
 Weighting = Literal["rake", "poststratify", "none"]
 Scope = Literal["published", "raw"]

@@ -9,7 +9,7 @@ from incity.analysis.estimation.spec import Margin
 from incity.analysis.models import PopulationMargin
 from incity.surveys.definition import is_sensitive, walk
 from incity.surveys.models import FormVersion
-from incity.surveys.services.submissions import project_sensitive_names
+from incity.surveys.queries import project_sensitive_names
 
 SINGLE_CHOICE = ("select_one", "select_one_from_file")
 

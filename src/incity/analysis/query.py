@@ -35,7 +35,7 @@ from incity.analysis.sensitive_groups import sensitive_names
 from incity.surveys.definition import FormDefinition, walk
 from incity.surveys.models import Answer, Form, Submission, SubmissionStatus, SurveySettings
 from incity.surveys.queries import data_version
-from incity.surveys.services.submissions import derive_typed_answers
+from incity.surveys.services.typed import derive_typed_answers
 
 SINGLE = ("select_one", "select_one_from_file")
 MULTIPLE = ("select_multiple", "select_multiple_from_file")

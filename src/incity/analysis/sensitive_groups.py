@@ -29,8 +29,7 @@ from incity.errors import InvalidInput
 from incity.surveys.crypto import decrypt_json
 from incity.surveys.definition import Element, walk
 from incity.surveys.models import Form, Submission, SubmissionStatus
-from incity.surveys.queries import data_version
-from incity.surveys.services.submissions import project_sensitive_names
+from incity.surveys.queries import data_version, project_sensitive_names
 
 CHUNK = 2000
 # Forms x questions kept decrypted in memory; each entry is two arrays per submission.

@@ -25,7 +25,7 @@ from incity.exports.writers import ONE_TABLE_FORMATS, WriterOptions, open_writer
 from incity.exports.writers.base import XLSX_MAX_ROWS
 from incity.surveys.definition import FormDefinition
 from incity.surveys.models import Form
-from incity.surveys.services.submissions import project_sensitive_names
+from incity.surveys.queries import project_sensitive_names
 
 Progress = Callable[[int], None]
 

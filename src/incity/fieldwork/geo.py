@@ -27,7 +27,7 @@ from incity.accounts.models import AuditKind, Project, User
 from incity.fieldwork.models import PUBLIC_LINK
 from incity.surveys.definition import walk
 from incity.surveys.models import Answer, Form, FormVersion, Submission
-from incity.surveys.services.submissions import derive_typed_answers
+from incity.surveys.services.typed import derive_typed_answers
 
 H3_RESOLUTION = 8
 COLLECTION_POINT_TYPES = frozenset({"geopoint", "start-geopoint"})

@@ -25,7 +25,8 @@ from incity.errors import NotFound
 from incity.places.models import Area
 from incity.surveys.definition import is_sensitive, walk
 from incity.surveys.models import Answer, Form, Submission, SubmissionStatus
-from incity.surveys.services.submissions import derive_typed_answers, project_sensitive_names
+from incity.surveys.queries import project_sensitive_names
+from incity.surveys.services.typed import derive_typed_answers
 
 Scope = Literal["published", "raw"]
 MAP_QUESTION_TYPES = frozenset({"geopoint", "geotrace", "geoshape", "map_marks"})

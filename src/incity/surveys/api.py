@@ -20,7 +20,7 @@ from incity.errors import InvalidInput
 from incity.surveys import modules, queries
 from incity.surveys.models import Form, FormVersion
 from incity.surveys.services import forms as form_services
-from incity.surveys.services import submissions as submission_services
+from incity.surveys.services import sensitivity as sensitivity_services
 from incity.surveys.xlsform import write_xlsform
 
 router = Router(tags=["surveys"])
@@ -315,7 +315,7 @@ def put_sensitive(request: HttpRequest, slug: str, payload: SensitiveIn) -> dict
     """Mark question names whose answers are encrypted at rest (stored answers are re-encrypted)."""
     user = signed_in_user(request)
     project = access.get_project(user, slug, ProjectAction.EDIT_PROJECT)
-    row = submission_services.set_sensitive_questions(
+    row = sensitivity_services.set_sensitive_questions(
         acting_user=user, origin=api_origin(request), project=project, names=payload.questions
     )
     return {"questions": row.sensitive_questions}

@@ -144,7 +144,7 @@ def cmd_forms_publish(args: argparse.Namespace) -> int:
 def cmd_forms_derive(args: argparse.Namespace) -> int:
     _setup_django()
     _ensure_migrated()
-    from incity.surveys.services.submissions import derive_typed_answers
+    from incity.surveys.services.typed import derive_typed_answers
 
     form = _form(args.form) if args.form else None
     count = derive_typed_answers(form=form)
@@ -156,7 +156,7 @@ def cmd_consent_withdraw(args: argparse.Namespace) -> int:
     _setup_django()
     _ensure_migrated()
     from incity.accounts.audit import Origin
-    from incity.surveys.services.submissions import withdraw
+    from incity.surveys.services.withdrawal import withdraw
 
     result = withdraw(origin=Origin.cli(), code=args.code)
     when = result.tombstone.withdrawn_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -178,7 +178,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     _setup_django()
     _ensure_migrated()
     from incity.accounts.audit import Origin
-    from incity.surveys.services.submissions import rotate_encryption
+    from incity.surveys.services.sensitivity import rotate_encryption
 
     count = rotate_encryption(origin=Origin.cli())
     print(f"re-encrypted {count} stored values with the first key of INCITY_ENCRYPTION_KEYS")

@@ -18,7 +18,9 @@ from pydantic import BaseModel
 from incity.api_context import api_origin, signed_in_user
 from incity.surveys import queries
 from incity.surveys.models import Submission, SubmissionRevision
+from incity.surveys.services import review as review_services
 from incity.surveys.services import submissions as submission_services
+from incity.surveys.services import withdrawal as withdrawal_services
 from incity.surveys.services.submissions import SubmissionInput, SubmitResult
 
 router = Router(tags=["submissions"])
@@ -226,7 +228,7 @@ class EditIn(Schema):
 @router.patch("/submissions/{submission}", response=SubmissionOut)
 def edit_submission(request: HttpRequest, submission: int, payload: EditIn) -> dict[str, Any]:
     """Correct a submission's answers; the previous answers are kept as a revision."""
-    edited = submission_services.edit_submission(
+    edited = review_services.edit_submission(
         acting_user=signed_in_user(request),
         origin=api_origin(request),
         submission_pk=submission,
@@ -243,7 +245,7 @@ class ReviewIn(Schema):
 
 @router.post("/submissions/{submission}/review", response=SubmissionOut)
 def review(request: HttpRequest, submission: int, payload: ReviewIn) -> dict[str, Any]:
-    reviewed = submission_services.review_submission(
+    reviewed = review_services.review_submission(
         acting_user=signed_in_user(request),
         origin=api_origin(request),
         submission_pk=submission,
@@ -298,7 +300,7 @@ class WithdrawOut(Schema):
 @router.post("/consent/withdraw", response=WithdrawOut, auth=None)
 def withdraw(request: HttpRequest, payload: WithdrawIn) -> dict[str, Any]:
     """Remove every answer held under a respondent's withdrawal code (no sign-in needed)."""
-    result = submission_services.withdraw(origin=api_origin(request), code=payload.code)
+    result = withdrawal_services.withdraw(origin=api_origin(request), code=payload.code)
     return {
         "withdrawn_at": result.tombstone.withdrawn_at,
         "submissions_removed": result.tombstone.submissions_removed,

@@ -14,7 +14,7 @@ from django.test.client import encode_multipart
 from incity.accounts.models import AuditEvent
 from incity.surveys.models import Form, Submission, SubmissionAttachment
 from incity.surveys.services.forms import set_form_status
-from incity.surveys.services.submissions import withdraw
+from incity.surveys.services.withdrawal import withdraw
 from tests.personas import SYSTEM, Cast, bearer
 from tests.surveys.openrosa.helpers import (
     BOUNDARY,

@@ -35,7 +35,9 @@ from incity.errors import Conflict, Forbidden
 from incity.places.models import Area
 from incity.surveys.definition import FormDefinition
 from incity.surveys.models import Form, FormStatus, Submission, SubmissionStatus
+from incity.surveys.services import review as review_services
 from incity.surveys.services import submissions as submission_services
+from incity.surveys.services import typed as typed_services
 from incity.surveys.services.submissions import SubmissionInput
 from incity.surveys.validation import prepare
 
@@ -185,7 +187,7 @@ def load_demo_surveys(rng_seed: int = 2026) -> SurveySummary:
         first = next(iter(invalid.items()))
         raise ValueError(f"{len(invalid)} synthetic submissions were refused; first: {first}")
     # Batches leave the typed answers to be derived; the demo's dashboards want them now.
-    submission_services.derive_typed_answers(form=form)
+    typed_services.derive_typed_answers(form=form)
     created = {
         result.instance_id: result.submission for result in results if result.outcome == "created"
     }
@@ -193,7 +195,7 @@ def load_demo_surveys(rng_seed: int = 2026) -> SurveySummary:
         submission = created.get(plan.item.instance_id)
         if submission is None or not plan.review:
             continue
-        submission_services.review_submission(
+        review_services.review_submission(
             acting_user=users[RESEARCHER],
             origin=ORIGIN,
             submission_pk=submission.pk,

@@ -31,8 +31,7 @@ from incity.exports.store.files import (
     write_manifest,
 )
 from incity.surveys.models import Form
-from incity.surveys.queries import data_version
-from incity.surveys.services.submissions import project_sensitive_names
+from incity.surveys.queries import data_version, project_sensitive_names
 
 
 @dataclass

@@ -32,7 +32,7 @@ from incity.analysis.sensitive_groups import levels_by_submission
 from incity.maps.layers.request import MAX_RESOLUTION, LayerRequest, MapQuestion
 from incity.surveys.definition import TIMES_OF_DAY
 from incity.surveys.models import Answer, Form, Submission, SubmissionStatus
-from incity.surveys.services.submissions import derive_typed_answers
+from incity.surveys.services.typed import derive_typed_answers
 
 _POSITION = re.compile(r"\[(\d+)\]$")
 _KEPT = 4

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.datastructures import MultiValueDict
 
 from incity.surveys.openrosa.responses import OpenRosaError
-from incity.surveys.services.submissions import AttachmentInput
+from incity.surveys.services.attachments import AttachmentInput
 
 XML_PART = "xml_submission_file"
 # Fields phones send beside the files (a split submission marks all but its last part).

@@ -38,15 +38,9 @@ from incity.surveys.openrosa.responses import (
     stamp,
     xml_response,
 )
-from incity.surveys.services.submissions import (
-    AttachmentInput,
-    SubmissionInput,
-    SubmissionInvalid,
-    SubmitResult,
-    attach_files,
-    attachment_names,
-    submit,
-)
+from incity.surveys.services.attachments import AttachmentInput, attach_files, attachment_names
+from incity.surveys.services.outcomes import SubmissionInvalid
+from incity.surveys.services.submissions import SubmissionInput, SubmitResult, submit
 
 logger = logging.getLogger(__name__)
 View = Callable[..., HttpResponseBase]

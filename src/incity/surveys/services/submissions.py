@@ -42,30 +42,9 @@ from incity.surveys.queries import (
     project_sensitive_names,
 )
 from incity.surveys.services import data_state
-
-# These moved to modules of their own; callers that import them from here keep working
-# until they import them from there.
-from incity.surveys.services.attachments import (  # noqa: F401
-    AttachmentInput,
-    attach_files,
-    attachment_names,
-)
 from incity.surveys.services.bulk import bulk_insert
 from incity.surveys.services.outcomes import SubmissionInvalid
-from incity.surveys.services.review import (  # noqa: F401
-    REVIEW_ACTIONS,
-    edit_submission,
-    review_submission,
-)
-from incity.surveys.services.sensitivity import rotate_encryption, set_sensitive_questions  # noqa: F401
-from incity.surveys.services.typed import (  # noqa: F401
-    TypedRow,
-    derive_typed_answers,
-    insert_typed,
-    rebuild_answers,
-    typed_rows,
-)
-from incity.surveys.services.withdrawal import WithdrawalResult, withdraw  # noqa: F401
+from incity.surveys.services.typed import TypedRow, insert_typed, typed_rows
 from incity.surveys.validation import (
     PreparedForm,
     prepare,

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from incity.accounts.models import User
 from incity.errors import IncityError
-from incity.surveys.services import submissions as submission_services
-from incity.surveys.services.submissions import WithdrawalResult
+from incity.surveys.services import withdrawal as withdrawal_services
+from incity.surveys.services.withdrawal import WithdrawalResult
 from incity.surveys.views.common import origin
 from incity.surveys.views.inputs import WithdrawForm
 
@@ -42,7 +42,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, form, status=422)
     try:
-        result = submission_services.withdraw(
+        result = withdrawal_services.withdraw(
             origin=origin(request),
             code=form.cleaned_data["code"],
             # A team member withdrawing for a respondent is named in the audit log.

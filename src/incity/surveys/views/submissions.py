@@ -30,8 +30,8 @@ from incity.surveys.definition import (
     walk,
 )
 from incity.surveys.queries import SubmissionQuery, get_form, get_submission
-from incity.surveys.services import submissions as submission_services
-from incity.surveys.services.submissions import SubmissionInvalid
+from incity.surveys.services import review as review_services
+from incity.surveys.services.outcomes import SubmissionInvalid
 from incity.surveys.views.common import origin, page, signed_in_user
 from incity.surveys.views.inputs import ReviewForm, SubmissionFilterForm
 
@@ -201,7 +201,7 @@ def submission_review(request: HttpRequest, submission: int) -> HttpResponse:
         )
     action = review.cleaned_data["action"]
     try:
-        submission_services.review_submission(
+        review_services.review_submission(
             acting_user=user,
             origin=origin(request),
             submission_pk=found.pk,
@@ -246,7 +246,7 @@ def submission_edit(request: HttpRequest, submission: int) -> HttpResponse:
             {"answers": _("The answers must be a JSON object keyed by question name.")}, 422
         )
     try:
-        submission_services.edit_submission(
+        review_services.edit_submission(
             acting_user=user,
             origin=origin(request),
             submission_pk=found.pk,

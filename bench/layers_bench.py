@@ -412,6 +412,10 @@ def run() -> list[Row]:
         assert response.status_code == 200, response.content[:500]
         return dict(response.json())
 
+    # A server process is long-lived: one refused request first pays the imports and
+    # URL resolution once, so that "cold" below means cold data (marks not loaded,
+    # nothing cached), not a cold process.
+    assert client.get(url.replace("question=places", "question=nope")).status_code == 422
     _forget_everything()
     cold_ms, layer = _timed(lambda: get(url))
     _say(f"cold request {cold_ms:.0f} ms")

@@ -193,3 +193,26 @@ def test_listeners_hear_each_change_inside_the_transaction_and_cannot_fail_it(
         derived._listeners.remove(heard.append)
     assert heard == [form.pk]
     assert data_version(form) == 1
+
+
+def test_marking_a_question_sensitive_resplits_every_submission_chunk_by_chunk(
+    cast: Cast, form: Form, monkeypatch: Any
+) -> None:
+    from incity.surveys.crypto import decrypt_json
+    from incity.surveys.models import Answer, Submission
+    from incity.surveys.services import sensitivity
+
+    monkeypatch.setattr(sensitivity, "RESPLIT_CHUNK", 2)
+    for age in (21, 32, 43, 54, 65):
+        assert (
+            _post(cast.fieldworker, form, payload(answers=good_answers(age=age))).status_code == 201
+        )
+    set_sensitive_questions(
+        acting_user=cast.lead, origin=Origin.cli(), project=form.project, names=["age"]
+    )
+    stored = list(Submission.objects.filter(form=form).values_list("answers", "sensitive"))
+    assert len(stored) == 5
+    assert all("age" not in answers for answers, _ in stored)
+    assert sorted(decrypt_json(secret)["age"] for _, secret in stored) == [21, 32, 43, 54, 65]
+    assert not Answer.objects.filter(form=form, name="age").exists()
+    assert Answer.objects.filter(form=form, name="tenure").count() == 5

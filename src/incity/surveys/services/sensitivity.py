@@ -29,7 +29,7 @@ from incity.surveys.queries import (
     current_answers,
 )
 from incity.surveys.services import data_state
-from incity.surveys.services.typed import insert_typed, typed_rows
+from incity.surveys.services.typed import TypedRow, insert_typed, typed_rows
 from incity.surveys.validation import (
     split_sensitive,
 )
@@ -77,23 +77,40 @@ def set_sensitive_questions(
     return settings_row
 
 
+# Submissions split again per update, delete and insert.
+RESPLIT_CHUNK = 500
+
+
 def _resplit_project(project: Project, names: frozenset[str]) -> int:
+    """Split every stored submission of the project again, RESPLIT_CHUNK at a time: one
+    update, one delete and one insert of typed rows (with their areas) per chunk, not
+    per submission."""
     count = 0
-    for submission in (
-        Submission.objects.filter(project=project)
-        .select_related("version")
-        .iterator(chunk_size=500)
-    ):
+    chunk: list[Submission] = []
+    rows = Submission.objects.filter(project=project).select_related("version")
+    for submission in rows.iterator(chunk_size=RESPLIT_CHUNK):
+        chunk.append(submission)
+        if len(chunk) >= RESPLIT_CHUNK:
+            count += _resplit(chunk, names)
+            chunk = []
+    return count + _resplit(chunk, names)
+
+
+def _resplit(submissions: list[Submission], names: frozenset[str]) -> int:
+    typed: list[TypedRow] = []
+    for submission in submissions:
         definition = submission.version.definition
         plain, sensitive = split_sensitive(definition, current_answers(submission), names)
         submission.answers = plain
         submission.sensitive = crypto.encrypt_json(sensitive) if sensitive else None
         submission.typed_pending = False
-        submission.save(update_fields=["answers", "sensitive", "typed_pending"])
-        Answer.objects.filter(submission=submission).delete()
-        insert_typed(typed_rows(submission, definition, plain, names))
-        count += 1
-    return count
+        typed.extend(typed_rows(submission, definition, plain, names))
+    if not submissions:
+        return 0
+    Submission.objects.bulk_update(submissions, ["answers", "sensitive", "typed_pending"])
+    Answer.objects.filter(submission__in=[s.pk for s in submissions]).delete()
+    insert_typed(typed)
+    return len(submissions)
 
 
 @transaction.atomic

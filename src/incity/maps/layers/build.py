@@ -33,8 +33,8 @@ from incity.maps.layers.hexagons import (
 )
 from incity.maps.layers.marks import (
     MarkColumns,
-    data_version,
     filter_masks,
+    layer_version,
     mark_columns,
 )
 from incity.maps.layers.request import LayerRequest
@@ -115,7 +115,7 @@ def _cell_counts(request: LayerRequest, version: str, reason: str) -> CellCounts
 
 
 def published_hexagons(request: LayerRequest) -> dict[str, Any]:
-    version = data_version(request.form)
+    version = layer_version(request.form)
     threshold = request.form.project.disclosure_threshold
     key = _cache_key("hexagons", request, version, threshold)
     found = cache.get(key)
@@ -205,7 +205,7 @@ def _disclosure_note(
 
 def raw_hexagons(request: LayerRequest) -> dict[str, Any]:
     """Every cell with its exact counts (raw tier: the caller checked and audits)."""
-    cells = _cell_counts(request, data_version(request.form), "maps.hexagons raw")
+    cells = _cell_counts(request, layer_version(request.form), "maps.hexagons raw")
     layer = _base(request, "hexagons", "raw")
     layer["layer"]["resolution"] = cells.resolution
     for cell, counts in sorted(cells.counts.items()):
@@ -232,7 +232,7 @@ def raw_hexagons(request: LayerRequest) -> dict[str, Any]:
 
 def raw_points(request: LayerRequest) -> dict[str, Any]:
     """Every mark as a point (raw tier only)."""
-    selection = _selection(request, data_version(request.form), "maps.points raw")
+    selection = _selection(request, layer_version(request.form), "maps.points raw")
     columns, keep = selection.columns, selection.keep()
     categories = request.question.categories
     layer = _base(request, "points", "raw")
@@ -265,7 +265,7 @@ def raw_points(request: LayerRequest) -> dict[str, Any]:
 
 
 def area_layer(request: LayerRequest, *, scope: str = "published") -> dict[str, Any]:
-    version = data_version(request.form)
+    version = layer_version(request.form)
     threshold = request.form.project.disclosure_threshold
     key = _cache_key(f"areas-{scope}", request, version, threshold)
     found = cache.get(key) if scope == "published" else None

@@ -2,8 +2,8 @@
 
 Loading a million marks from the typed `Answer` rows and finding their H3 cells takes
 seconds, so the columns are kept in this process (a few forms at a time) keyed by the
-form's data version (`analysis.query.fingerprint`: submissions added, edited, reviewed
-or withdrawn change it). Filters and aggregation then work on arrays.
+form's layer version (`analysis.query.fingerprint`: submissions added, edited, reviewed
+or withdrawn, and areas reassigned, change it). Filters and aggregation then work on arrays.
 
 Exact points stay here: nothing in this module is returned to a caller outside the
 maps app, and only the raw tier (`queries.raw_points`) reads `lat`/`lon` out.
@@ -60,13 +60,15 @@ _loaded: OrderedDict[tuple[int, str, str], MarkColumns] = OrderedDict()
 _lock = Lock()
 
 
-def data_version(form: Form) -> str:
+def layer_version(form: Form) -> str:
+    """What a layer of the form is built from: its typed answers (derived first, so that
+    pending ones count) as of the form's fingerprint (data counter, versions, sensitive list)."""
     derive_typed_answers(form=form)
     return fingerprint(form)
 
 
 def mark_columns(form: Form, question: MapQuestion, version: str | None = None) -> MarkColumns:
-    version = version or data_version(form)
+    version = version or layer_version(form)
     key = (form.pk, question.name, version)
     with _lock:
         if key in _loaded:
